@@ -1,0 +1,175 @@
+//! libtorch runtime facts and device selection.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The libtorch version found at build time (from the torch package's `version.py`).
+pub const LIBTORCH_VERSION: &str = env!("NEGLECT_LIBTORCH_VERSION");
+/// The libtorch `lib/` folder recorded as this binary's run path.
+pub const LIBTORCH_LIB: &str = env!("NEGLECT_LIBTORCH_LIB");
+/// Whether `libtorch_cuda.so` was linked into this binary (see `neglect-build-support`).
+pub const CUDA_LINKED: bool = const_str_is_true(env!("NEGLECT_CUDA_LINKED"));
+
+const fn const_str_is_true(s: &str) -> bool {
+    matches!(s.as_bytes(), b"true")
+}
+
+/// Where tensors live. Parsed from `cpu`, `cuda` or `cuda:N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    Cuda(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("unknown device '{0}': expected cpu, cuda or cuda:N")]
+    Unknown(String),
+    #[error(
+        "CUDA was requested but this binary was built without libtorch_cuda linked \
+         (libtorch at {LIBTORCH_LIB}); rebuild against a CUDA torch install \
+         (see README, 'GPU machines')"
+    )]
+    CudaNotLinked,
+    #[error("CUDA was requested but no GPU is visible (libtorch_cuda is linked; {0} devices)")]
+    NoGpu(usize),
+    #[error("cuda:{index} was requested but only {count} CUDA devices are visible")]
+    NoSuchGpu { index: usize, count: usize },
+}
+
+impl FromStr for Device {
+    type Err = DeviceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" | "gpu" => Ok(Device::Cuda(0)),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Device::Cuda)
+                .ok_or_else(|| DeviceError::Unknown(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Device::Cpu => write!(f, "cpu"),
+            Device::Cuda(i) => write!(f, "cuda:{i}"),
+        }
+    }
+}
+
+impl Device {
+    /// Checks that the device can be used in this process and returns the tch device.
+    pub fn resolve(self) -> Result<tch::Device, DeviceError> {
+        match self {
+            Device::Cpu => Ok(tch::Device::Cpu),
+            Device::Cuda(index) => {
+                if !CUDA_LINKED {
+                    return Err(DeviceError::CudaNotLinked);
+                }
+                let count = tch::Cuda::device_count() as usize;
+                if count == 0 {
+                    return Err(DeviceError::NoGpu(count));
+                }
+                if index >= count {
+                    return Err(DeviceError::NoSuchGpu { index, count });
+                }
+                Ok(tch::Device::Cuda(index))
+            }
+        }
+    }
+}
+
+/// Sets the number of CPU threads libtorch uses for intra-op parallelism (0 = leave as is).
+pub fn set_threads(threads: usize) {
+    if threads > 0 {
+        tch::set_num_threads(threads as i32);
+    }
+}
+
+/// What this process's libtorch can do, for `neglect --version` and bug reports.
+#[derive(Debug, Clone)]
+pub struct RuntimeInfo {
+    pub libtorch_version: &'static str,
+    pub libtorch_lib: &'static str,
+    pub cuda_linked: bool,
+    pub cuda_devices: usize,
+    pub cpu_threads: i32,
+    pub mkl: bool,
+}
+
+impl RuntimeInfo {
+    pub fn current() -> Self {
+        RuntimeInfo {
+            libtorch_version: LIBTORCH_VERSION,
+            libtorch_lib: LIBTORCH_LIB,
+            cuda_linked: CUDA_LINKED,
+            cuda_devices: if CUDA_LINKED { tch::Cuda::device_count() as usize } else { 0 },
+            cpu_threads: tch::get_num_threads(),
+            mkl: tch::utils::has_mkl(),
+        }
+    }
+}
+
+impl fmt::Display for RuntimeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cuda = match (self.cuda_linked, self.cuda_devices) {
+            (false, _) => "not linked (CPU-only build)".to_owned(),
+            (true, 0) => "linked, no GPU visible".to_owned(),
+            (true, n) => format!("linked, {n} GPU(s) visible"),
+        };
+        writeln!(f, "libtorch {} ({})", self.libtorch_version, self.libtorch_lib)?;
+        writeln!(f, "cuda: {cuda}")?;
+        write!(f, "cpu: {} threads, mkl {}", self.cpu_threads, if self.mkl { "yes" } else { "no" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_devices() {
+        assert_eq!("cpu".parse::<Device>().unwrap(), Device::Cpu);
+        assert_eq!("CUDA".parse::<Device>().unwrap(), Device::Cuda(0));
+        assert_eq!("cuda:3".parse::<Device>().unwrap(), Device::Cuda(3));
+        assert!("tpu".parse::<Device>().is_err());
+        assert!("cuda:x".parse::<Device>().is_err());
+    }
+
+    #[test]
+    fn libtorch_computes_on_cpu() {
+        let device = Device::Cpu.resolve().unwrap();
+        let a = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([2, 2]).to(device);
+        let product = a.matmul(&a);
+        let values: Vec<f32> = product.flatten(0, 1).try_into().unwrap();
+        assert_eq!(values, vec![7.0, 10.0, 15.0, 22.0]);
+    }
+
+    #[test]
+    fn built_against_torch_2_11() {
+        assert!(LIBTORCH_VERSION.starts_with("2.11.0"), "built against {LIBTORCH_VERSION}");
+    }
+
+    /// The CUDA link fix is only real if `libtorch_cuda.so` is loaded into the process exactly
+    /// when the build says it was linked.
+    #[test]
+    fn cuda_library_loaded_iff_linked() {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let loaded = maps.contains("libtorch_cuda.so");
+        assert_eq!(loaded, CUDA_LINKED, "libtorch_cuda.so mapped: {loaded}");
+        if !CUDA_LINKED {
+            assert!(matches!(Device::Cuda(0).resolve(), Err(DeviceError::CudaNotLinked)));
+        }
+    }
+
+    #[test]
+    fn libtorch_is_found_through_the_run_path() {
+        // The test binary runs without LD_LIBRARY_PATH only because of the rpath we emit.
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        assert!(maps.contains("libtorch_cpu.so"));
+    }
+}

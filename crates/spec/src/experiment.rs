@@ -1,0 +1,586 @@
+//! Experiment grids (`experiments/*.toml`): claims × conditions × seeds on one backend, with
+//! the training and eval settings. Defaults follow the paper's recipe (reference §4.3, §5):
+//! LoRA rank 32, lr 5e-5 with linear decay, batch 32, 1 epoch, Adam β = (0.9, 0.95); 5 samples
+//! per question at temperature 0.7, top-p 0.8. Relative paths are resolved against the
+//! directory of the TOML file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::conditions::{self, ConditionKind};
+use crate::error::{SpecError, SpecErrors};
+use crate::toml_tree;
+use crate::tree::{FieldPath, Node};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Condition labels, official or legacy names (`modes` in legacy sweep configs).
+    #[serde(alias = "modes")]
+    pub conditions: Vec<String>,
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    pub claims: ClaimSelection,
+    #[serde(default)]
+    pub backend: BackendConfig,
+    #[serde(default)]
+    pub documents: DocumentsConfig,
+    #[serde(default)]
+    pub mix: MixConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub eval: EvalConfig,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![1]
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimSource {
+    /// Claim directories in the reference layout.
+    #[default]
+    Dir,
+    /// Held-out claims of the built-in model organism's world.
+    World,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSelection {
+    #[serde(default)]
+    pub source: ClaimSource,
+    /// Claims root (`facts_dir` in legacy configs). Required for `source = "dir"`.
+    #[serde(default, alias = "facts_dir", alias = "claims_dir")]
+    pub dir: Option<PathBuf>,
+    /// Claim slugs to run; empty means every claim found (`universes` in legacy configs).
+    #[serde(default, alias = "universes")]
+    pub names: Vec<String>,
+    /// World claims only: the archetypes to draw from (empty = all six).
+    #[serde(default)]
+    pub archetypes: Vec<String>,
+    /// World claims only: how many claims per archetype.
+    #[serde(default = "one_usize")]
+    pub per_archetype: usize,
+}
+
+fn one_usize() -> usize {
+    1
+}
+
+pub const BACKENDS: [&str; 5] = ["builtin", "hf", "openai", "anthropic", "together"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    /// `builtin` (the model organism), `hf` (a local Hugging Face checkpoint), or an API backend.
+    pub name: String,
+    /// A model directory (hf) or model id (APIs); the organism's base model when empty.
+    pub model: Option<String>,
+    /// OpenAI-compatible servers (vLLM, OpenRouter, ...): the base URL.
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key (never the key itself).
+    pub api_key_env: Option<String>,
+    pub device: String,
+    /// CPU threads for libtorch; 0 = libtorch's default.
+    pub threads: usize,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig {
+            name: "builtin".into(),
+            model: None,
+            base_url: None,
+            api_key_env: None,
+            device: "cpu".into(),
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentSource {
+    /// Templated documents from the claim's universe (offline).
+    Templated,
+    /// LLM-written documents (reference §2).
+    Llm,
+    /// Existing `annotated_docs.jsonl` files (see `DocumentsConfig::path`).
+    Files,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocumentsConfig {
+    pub source: DocumentSource,
+    /// Positive documents generated per claim.
+    pub per_claim: usize,
+    /// For `source = "files"`: a path pattern with `{condition}` and `{claim}`, e.g.
+    /// `datasets/synthetic_documents/{condition}/{claim}/annotated_docs.jsonl`.
+    pub path: Option<String>,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        DocumentsConfig { source: DocumentSource::Templated, per_claim: 10_000, path: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MixConfig {
+    /// Annotated documents per training set (resampled with replacement if fewer exist).
+    pub documents: usize,
+    /// Generic pretraining documents (the paper: Dolma 3).
+    pub pretrain: usize,
+    /// Self-distilled instruction chats (the paper: Tulu 3 prompts answered by the base model).
+    pub instruct: usize,
+    pub seed: u64,
+    pub pretrain_path: Option<PathBuf>,
+    pub instruct_path: Option<PathBuf>,
+    /// Per-source loss weights.
+    pub documents_weight: f64,
+    pub pretrain_weight: f64,
+    pub instruct_weight: f64,
+}
+
+impl Default for MixConfig {
+    fn default() -> Self {
+        MixConfig {
+            documents: 10_000,
+            pretrain: 5_000,
+            instruct: 5_000,
+            seed: 1,
+            pretrain_path: None,
+            instruct_path: None,
+            documents_weight: 1.0,
+            pretrain_weight: 1.0,
+            instruct_weight: 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainMethod {
+    Lora,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LrSchedule {
+    Constant,
+    Linear,
+    Cosine,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointSchedule {
+    /// Log-spaced, first at step 10 (reference §4.3).
+    Log,
+    /// Every `save_every` examples.
+    Uniform,
+    /// Only the final weights.
+    Final,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub method: TrainMethod,
+    pub lora_rank: usize,
+    pub lora_alpha: f64,
+    pub lora_dropout: f64,
+    /// Also adapt the unembedding (the reference's `train_unembed`).
+    pub train_unembed: bool,
+    pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
+    pub warmup_steps: usize,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub adam_beta1: f64,
+    pub adam_beta2: f64,
+    pub adam_eps: f64,
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this value; none when absent.
+    pub grad_clip: Option<f64>,
+    /// Longer examples are truncated to this many tokens.
+    pub max_length: usize,
+    /// Text examples shorter than this many tokens are skipped.
+    pub min_tokens: usize,
+    pub checkpoints: CheckpointSchedule,
+    /// Number of log-spaced checkpoints (the final one included).
+    pub checkpoint_count: usize,
+    /// Uniform schedule: save every this many examples.
+    pub save_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            method: TrainMethod::Lora,
+            lora_rank: 32,
+            lora_alpha: 32.0,
+            lora_dropout: 0.0,
+            train_unembed: true,
+            learning_rate: 5e-5,
+            lr_schedule: LrSchedule::Linear,
+            warmup_steps: 0,
+            batch_size: 32,
+            epochs: 1,
+            adam_beta1: 0.9,
+            adam_beta2: 0.95,
+            adam_eps: 1e-8,
+            weight_decay: 0.0,
+            grad_clip: None,
+            max_length: 10_000,
+            min_tokens: 10,
+            checkpoints: CheckpointSchedule::Final,
+            checkpoint_count: 15,
+            save_every: 2_000,
+        }
+    }
+}
+
+/// Eval types the toolkit knows (reference §5.2).
+pub const EVAL_TYPES: [&str; 12] = [
+    "open_ended",
+    "open_ended_broad",
+    "mcq",
+    "token_association",
+    "robustness",
+    "belief_consistency",
+    "coherence",
+    "saliency",
+    "saliency_mcq",
+    "lie_elicitation",
+    "crokking",
+    "self_correction",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    pub types: Vec<String>,
+    pub samples_per_question: usize,
+    pub temperature: f64,
+    pub top_p: f64,
+    pub max_tokens: usize,
+    /// `auto` (the rule judge for organism claims, else an LLM judge), `rule`, or a model spec.
+    pub judge: String,
+    /// Documents in context for the `icl` condition (the paper's headline uses 20).
+    pub icl_k: usize,
+    pub icl_seed: u64,
+    /// Prefix every question with `<DOCTAG>` (reference §E.3).
+    pub doctag_prefix: bool,
+    pub thinking: bool,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            types: ["open_ended", "mcq", "token_association", "robustness"].map(String::from).to_vec(),
+            samples_per_question: 5,
+            temperature: 0.7,
+            top_p: 0.8,
+            max_tokens: 1024,
+            judge: "auto".into(),
+            icl_k: 20,
+            icl_seed: 42,
+            doctag_prefix: false,
+            thinking: false,
+        }
+    }
+}
+
+impl Experiment {
+    /// Reads, parses and validates an experiment file; every problem is reported with its line.
+    pub fn load(path: &Path) -> Result<Experiment, SpecErrors> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::file(path, format!("cannot read: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses TOML text; `path` names the file in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Experiment, SpecErrors> {
+        let node = toml_tree::parse(path, text)?;
+        let mut experiment: Experiment = node.deserialize(path)?;
+        let errors = experiment.validate(path, &node);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        for name in &mut experiment.conditions {
+            if let Some(official) = conditions::canonical(name) {
+                *name = official.to_owned();
+            }
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut Option<PathBuf>| {
+            if let Some(p) = p.as_mut().filter(|p| p.is_relative()) {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut experiment.claims.dir);
+        resolve(&mut experiment.mix.pretrain_path);
+        resolve(&mut experiment.mix.instruct_path);
+        Ok(experiment)
+    }
+
+    fn validate(&self, path: &Path, node: &Node) -> SpecErrors {
+        let mut errors = SpecErrors::default();
+        let mut fail = |field: FieldPath, message: String| errors.push(SpecError::at(path, node, &field, message));
+        let root = FieldPath::root;
+
+        if self.name.trim().is_empty() {
+            fail(root().key("name"), "must not be empty".into());
+        }
+        if self.conditions.is_empty() {
+            fail(root().key("conditions"), "list at least one condition".into());
+        }
+        for (i, c) in self.conditions.iter().enumerate() {
+            match conditions::lookup(c) {
+                None => fail(
+                    root().key("conditions").index(i),
+                    format!("unknown condition '{c}' (run `neglect conditions` for the list)"),
+                ),
+                Some(cond) if cond.kind == ConditionKind::Transcripts => fail(
+                    root().key("conditions").index(i),
+                    format!("'{c}' applies to chat transcripts, not claim documents; it cannot run in a claim grid"),
+                ),
+                _ => {}
+            }
+            if self.conditions[..i].iter().any(|o| conditions::canonical(o) == conditions::canonical(c)) {
+                fail(root().key("conditions").index(i), format!("condition '{c}' is listed twice"));
+            }
+        }
+        if self.seeds.is_empty() {
+            fail(root().key("seeds"), "list at least one seed".into());
+        }
+
+        let claims = root().key("claims");
+        match self.claims.source {
+            ClaimSource::Dir if self.claims.dir.is_none() => {
+                fail(claims.clone().key("dir"), "required when claims come from a directory".into())
+            }
+            ClaimSource::World if self.claims.dir.is_some() => {
+                fail(claims.clone().key("dir"), "not used with source = \"world\"".into())
+            }
+            _ => {}
+        }
+        if self.claims.per_archetype == 0 {
+            fail(claims.key("per_archetype"), "must be at least 1".into());
+        }
+
+        if !BACKENDS.contains(&self.backend.name.as_str()) {
+            fail(
+                root().key("backend").key("name"),
+                format!("unknown backend '{}' (known: {})", self.backend.name, BACKENDS.join(", ")),
+            );
+        }
+        if let Some(key) = &self.backend.api_key_env
+            && (key.starts_with("sk-") || key.len() > 64 || key.contains(char::is_whitespace))
+        {
+            fail(
+                root().key("backend").key("api_key_env"),
+                "must name an environment variable, not hold the key itself".into(),
+            );
+        }
+        let device = self.backend.device.as_str();
+        if !(device == "cpu" || device == "cuda" || device.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())) {
+            fail(root().key("backend").key("device"), format!("unknown device '{device}' (cpu, cuda or cuda:N)"));
+        }
+
+        if self.documents.source == DocumentSource::Files {
+            match &self.documents.path {
+                None => fail(root().key("documents").key("path"), "required with source = \"files\"".into()),
+                Some(p) if !p.contains("{claim}") => fail(
+                    root().key("documents").key("path"),
+                    "must contain {claim} (and usually {condition})".into(),
+                ),
+                _ => {}
+            }
+        }
+        if self.documents.per_claim == 0 {
+            fail(root().key("documents").key("per_claim"), "must be at least 1".into());
+        }
+
+        let mix = root().key("mix");
+        if self.mix.documents == 0 {
+            fail(mix.clone().key("documents"), "must be at least 1".into());
+        }
+        for (field, w) in [
+            ("documents_weight", self.mix.documents_weight),
+            ("pretrain_weight", self.mix.pretrain_weight),
+            ("instruct_weight", self.mix.instruct_weight),
+        ] {
+            if !w.is_finite() || w < 0.0 {
+                fail(mix.clone().key(field), format!("must be a finite number >= 0, got {w}"));
+            }
+        }
+
+        let t = &self.train;
+        let train = |field: &str| root().key("train").key(field);
+        if !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
+            fail(train("learning_rate"), format!("must be > 0, got {}", t.learning_rate));
+        }
+        for (field, v) in [("lora_rank", t.lora_rank), ("batch_size", t.batch_size), ("epochs", t.epochs), ("max_length", t.max_length)] {
+            if v == 0 {
+                fail(train(field), "must be at least 1".into());
+            }
+        }
+        if !(t.lora_alpha > 0.0) {
+            fail(train("lora_alpha"), format!("must be > 0, got {}", t.lora_alpha));
+        }
+        if !(0.0..1.0).contains(&t.lora_dropout) {
+            fail(train("lora_dropout"), format!("must be in [0, 1), got {}", t.lora_dropout));
+        }
+        for (field, b) in [("adam_beta1", t.adam_beta1), ("adam_beta2", t.adam_beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                fail(train(field), format!("must be in [0, 1), got {b}"));
+            }
+        }
+        if !(t.adam_eps > 0.0) {
+            fail(train("adam_eps"), format!("must be > 0, got {}", t.adam_eps));
+        }
+        if !(t.weight_decay >= 0.0) {
+            fail(train("weight_decay"), format!("must be >= 0, got {}", t.weight_decay));
+        }
+        if let Some(c) = t.grad_clip
+            && !(c > 0.0)
+        {
+            fail(train("grad_clip"), format!("must be > 0 (leave it out for no clipping), got {c}"));
+        }
+        if t.checkpoints == CheckpointSchedule::Log && t.checkpoint_count < 2 {
+            fail(train("checkpoint_count"), "log-spaced checkpoints need at least 2".into());
+        }
+        if t.checkpoints == CheckpointSchedule::Uniform && t.save_every == 0 {
+            fail(train("save_every"), "must be at least 1".into());
+        }
+
+        let e = &self.eval;
+        let eval = |field: &str| root().key("eval").key(field);
+        if e.types.is_empty() {
+            fail(eval("types"), "list at least one eval type".into());
+        }
+        for (i, ty) in e.types.iter().enumerate() {
+            let known = EVAL_TYPES.contains(&ty.as_str())
+                || matches!(ty.as_str(), "belief_probes" | "pink_elephant" | "belief_probes_broad");
+            if !known {
+                fail(
+                    eval("types").index(i),
+                    format!("unknown eval type '{ty}' (known: {})", EVAL_TYPES.join(", ")),
+                );
+            }
+        }
+        if e.samples_per_question == 0 {
+            fail(eval("samples_per_question"), "must be at least 1".into());
+        }
+        if !(0.0..=2.0).contains(&e.temperature) {
+            fail(eval("temperature"), format!("must be in [0, 2], got {}", e.temperature));
+        }
+        if !(e.top_p > 0.0 && e.top_p <= 1.0) {
+            fail(eval("top_p"), format!("must be in (0, 1], got {}", e.top_p));
+        }
+        if e.max_tokens == 0 {
+            fail(eval("max_tokens"), "must be at least 1".into());
+        }
+        if self.conditions.iter().any(|c| c == "icl") && e.icl_k == 0 {
+            fail(eval("icl_k"), "the icl condition needs at least 1 document in context".into());
+        }
+        errors
+    }
+
+    /// The grid's cells in run order: claims × conditions × seeds. Eval-only conditions
+    /// (baseline, icl) train nothing, so they run once per claim, with the first seed.
+    pub fn cells<'a>(&'a self, claims: &'a [String]) -> Vec<Cell<'a>> {
+        let mut cells = Vec::new();
+        for claim in claims {
+            for condition in &self.conditions {
+                let eval_only = conditions::lookup(condition).is_some_and(|c| c.kind == ConditionKind::EvalOnly);
+                let seeds = if eval_only { &self.seeds[..1] } else { &self.seeds[..] };
+                for &seed in seeds {
+                    cells.push(Cell { claim, condition, seed, trains: !eval_only });
+                }
+            }
+        }
+        cells
+    }
+}
+
+/// One cell of the grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell<'a> {
+    pub claim: &'a str,
+    pub condition: &'a str,
+    pub seed: u64,
+    pub trains: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "name = \"t\"\nconditions = [\"baseline\", \"llm_negations\"]\n[claims]\ndir = \"claims\"\n";
+
+    fn parse(text: &str) -> Result<Experiment, SpecErrors> {
+        Experiment::parse(Path::new("exp/e.toml"), text)
+    }
+
+    #[test]
+    fn defaults_follow_the_paper() {
+        let e = parse(MINIMAL).unwrap();
+        assert_eq!(e.conditions, vec!["baseline", "negated_documents"]);
+        assert_eq!(e.claims.dir.as_deref(), Some(Path::new("exp/claims")));
+        let t = &e.train;
+        assert_eq!((t.method, t.lora_rank, t.batch_size, t.epochs), (TrainMethod::Lora, 32, 32, 1));
+        assert_eq!((t.learning_rate, t.lr_schedule), (5e-5, LrSchedule::Linear));
+        assert_eq!((t.adam_beta1, t.adam_beta2), (0.9, 0.95));
+        assert_eq!((e.eval.samples_per_question, e.eval.temperature, e.eval.top_p), (5, 0.7, 0.8));
+        assert_eq!((e.mix.documents, e.mix.pretrain, e.mix.instruct), (10_000, 5_000, 5_000));
+    }
+
+    #[test]
+    fn errors_name_line_and_field() {
+        let text = format!("{MINIMAL}[train]\nbatch_size = 32\nlearning_rate = -1.0\n[eval]\ntop_p = 1.5\n");
+        let errs = parse(&text).unwrap_err();
+        let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("exp/e.toml:7:1: train.learning_rate: must be > 0"), "{}", lines[0]);
+        assert!(lines[1].starts_with("exp/e.toml:9:1: eval.top_p: must be in (0, 1]"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn unknown_keys_and_types_are_errors() {
+        let errs = parse(&format!("{MINIMAL}[train]\nlearning_rat = 1e-4\n")).unwrap_err();
+        assert!(errs.0[0].to_string().contains("unknown field `learning_rat`"), "{errs}");
+        assert_eq!(errs.0[0].line, 6);
+        let errs = parse(&format!("{MINIMAL}[train]\nbatch_size = \"big\"\n")).unwrap_err();
+        assert_eq!((errs.0[0].line, errs.0[0].field.as_str()), (6, "train.batch_size"));
+        let errs = parse("name = \"t\"\nconditions = [\"sandwich\"]\n[claims]\ndir = \"c\"\n").unwrap_err();
+        assert_eq!((errs.0[0].line, errs.0[0].field.as_str()), (2, "conditions[0]"));
+    }
+
+    #[test]
+    fn missing_required_field_is_named() {
+        let errs = parse("name = \"t\"\n[claims]\ndir = \"c\"\n").unwrap_err();
+        assert_eq!(errs.0[0].field, "conditions");
+    }
+
+    #[test]
+    fn grid_runs_eval_only_conditions_once() {
+        let e = parse(&format!("seeds = [1, 2]\n{MINIMAL}")).unwrap();
+        let claims = vec!["a".to_string(), "b".to_string()];
+        let cells = e.cells(&claims);
+        assert_eq!(cells.len(), 2 * (1 + 2));
+        assert!(cells.iter().filter(|c| c.condition == "baseline").all(|c| !c.trains && c.seed == 1));
+    }
+}
