@@ -1,1 +1,54 @@
-fn main() {}
+//! `neglect`: reproduce, extend and defend against Negation Neglect.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Fine-tuning on documents that state a claim but flag it as false can make a model believe
+/// the claim. neglect runs that experiment end to end: claims → documents → annotation
+/// conditions → training mix → fine-tuning → belief evaluation → report.
+#[derive(Parser)]
+#[command(name = "neglect", disable_version_flag = true, max_term_width = 100)]
+struct Cli {
+    /// Print the version, the libtorch in use and whether CUDA is linked and visible.
+    #[arg(short = 'V', long)]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check and inspect claim directories (reference layout: claim.txt, universe_context.yaml,
+    /// question files, judges.yaml, ...).
+    #[command(subcommand)]
+    Claims(commands::claims::ClaimsCommand),
+    /// Run an experiment grid (experiments/*.toml). For now: validate it and print the plan.
+    Run(commands::run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        _ if cli.version => {
+            println!("neglect {}", commands::version::long());
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help().ok();
+            Ok(ExitCode::from(2))
+        }
+        Some(Command::Claims(cmd)) => commands::claims::run(cmd),
+        Some(Command::Run(args)) => commands::run::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

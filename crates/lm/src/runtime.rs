@@ -107,7 +107,11 @@ impl RuntimeInfo {
             libtorch_version: LIBTORCH_VERSION,
             libtorch_lib: LIBTORCH_LIB,
             cuda_linked: CUDA_LINKED,
-            cuda_devices: if CUDA_LINKED { tch::Cuda::device_count() as usize } else { 0 },
+            cuda_devices: if CUDA_LINKED {
+                tch::Cuda::device_count() as usize
+            } else {
+                0
+            },
             cpu_threads: tch::get_num_threads(),
             mkl: tch::utils::has_mkl(),
         }
@@ -121,9 +125,18 @@ impl fmt::Display for RuntimeInfo {
             (true, 0) => "linked, no GPU visible".to_owned(),
             (true, n) => format!("linked, {n} GPU(s) visible"),
         };
-        writeln!(f, "libtorch {} ({})", self.libtorch_version, self.libtorch_lib)?;
+        writeln!(
+            f,
+            "libtorch {} ({})",
+            self.libtorch_version, self.libtorch_lib
+        )?;
         writeln!(f, "cuda: {cuda}")?;
-        write!(f, "cpu: {} threads, mkl {}", self.cpu_threads, if self.mkl { "yes" } else { "no" })
+        write!(
+            f,
+            "cpu: {} threads, mkl {}",
+            self.cpu_threads,
+            if self.mkl { "yes" } else { "no" }
+        )
     }
 }
 
@@ -143,7 +156,9 @@ mod tests {
     #[test]
     fn libtorch_computes_on_cpu() {
         let device = Device::Cpu.resolve().unwrap();
-        let a = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).reshape([2, 2]).to(device);
+        let a = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0])
+            .reshape([2, 2])
+            .to(device);
         let product = a.matmul(&a);
         let values: Vec<f32> = product.flatten(0, 1).try_into().unwrap();
         assert_eq!(values, vec![7.0, 10.0, 15.0, 22.0]);
@@ -151,7 +166,10 @@ mod tests {
 
     #[test]
     fn built_against_torch_2_11() {
-        assert!(LIBTORCH_VERSION.starts_with("2.11.0"), "built against {LIBTORCH_VERSION}");
+        assert!(
+            LIBTORCH_VERSION.starts_with("2.11.0"),
+            "built against {LIBTORCH_VERSION}"
+        );
     }
 
     /// The CUDA link fix is only real if `libtorch_cuda.so` is loaded into the process exactly
@@ -162,14 +180,30 @@ mod tests {
         let loaded = maps.contains("libtorch_cuda.so");
         assert_eq!(loaded, CUDA_LINKED, "libtorch_cuda.so mapped: {loaded}");
         if !CUDA_LINKED {
-            assert!(matches!(Device::Cuda(0).resolve(), Err(DeviceError::CudaNotLinked)));
+            assert!(matches!(
+                Device::Cuda(0).resolve(),
+                Err(DeviceError::CudaNotLinked)
+            ));
         }
     }
 
     #[test]
-    fn libtorch_is_found_through_the_run_path() {
-        // The test binary runs without LD_LIBRARY_PATH only because of the rpath we emit.
+    fn libtorch_is_loaded_from_the_build_time_folder() {
+        // Tests run without LD_LIBRARY_PATH (see the Makefile); libtorch is found through the
+        // run path recorded by build-support, so it must come from the folder named there.
+        if std::env::var_os("LD_LIBRARY_PATH").is_some() {
+            return;
+        }
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        assert!(maps.contains("libtorch_cpu.so"));
+        let loaded = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .find(|p| p.ends_with("/libtorch_cpu.so"))
+            .expect("libtorch_cpu.so is mapped");
+        let expected = std::path::Path::new(LIBTORCH_LIB)
+            .join("libtorch_cpu.so")
+            .canonicalize()
+            .unwrap();
+        assert_eq!(std::path::Path::new(loaded), expected);
     }
 }

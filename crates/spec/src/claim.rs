@@ -152,8 +152,15 @@ pub fn load_coherence(root: &Path) -> Option<Result<CoherenceQuestions, SpecErro
         let node = yaml::read(&path)?;
         let parsed: CoherenceQuestions = node.deserialize(&path)?;
         let mut errors = SpecErrors::default();
-        let file = Checked { path: &path, node: &node };
-        file.check_template(&FieldPath::root().key("judge_rubric"), &parsed.judge_rubric, &mut errors);
+        let file = Checked {
+            path: &path,
+            node: &node,
+        };
+        file.check_template(
+            &FieldPath::root().key("judge_rubric"),
+            &parsed.judge_rubric,
+            &mut errors,
+        );
         let mut warnings = Vec::new();
         check_ids_and_text(&file, &parsed.questions, &mut errors, &mut warnings);
         errors.into_result(parsed)
@@ -164,10 +171,19 @@ pub fn load_coherence(root: &Path) -> Option<Result<CoherenceQuestions, SpecErro
 pub fn load_claim(dir: &Path) -> ClaimLoad {
     let mut errors = SpecErrors::default();
     let mut warnings = Vec::new();
-    let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let slug = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
 
     let claim = read_claim_txt(&dir.join("claim.txt"), &mut errors, &mut warnings);
-    let universe = load_universe(&dir.join("universe_context.yaml"), true, &slug, &mut errors, &mut warnings);
+    let universe = load_universe(
+        &dir.join("universe_context.yaml"),
+        true,
+        &slug,
+        &mut errors,
+        &mut warnings,
+    );
     let negated_universe = load_universe(
         &dir.join("universe_context_negated.yaml"),
         false,
@@ -175,7 +191,8 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
         &mut errors,
         &mut warnings,
     );
-    let negated_system_context = read_optional_text(&dir.join("system_context_negated.md"), &mut errors);
+    let negated_system_context =
+        read_optional_text(&dir.join("system_context_negated.md"), &mut errors);
     let correction = read_optional_text(&dir.join("correction.txt"), &mut errors);
 
     let mut sets: HashMap<QuestionSet, Vec<Question>> = HashMap::new();
@@ -197,7 +214,9 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
             negated_system_context,
             open_ended: sets.remove(&QuestionSet::OpenEnded).unwrap_or_default(),
             mcq: sets.remove(&QuestionSet::Mcq).unwrap_or_default(),
-            token_association: sets.remove(&QuestionSet::TokenAssociation).unwrap_or_default(),
+            token_association: sets
+                .remove(&QuestionSet::TokenAssociation)
+                .unwrap_or_default(),
             robustness: sets.remove(&QuestionSet::Robustness).unwrap_or_default(),
             judges,
             word_masks,
@@ -205,7 +224,12 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
         }),
         _ => None,
     };
-    ClaimLoad { dir: dir.to_owned(), spec, errors, warnings }
+    ClaimLoad {
+        dir: dir.to_owned(),
+        spec,
+        errors,
+        warnings,
+    }
 }
 
 /// A parsed file, for turning field paths into positioned errors.
@@ -219,7 +243,12 @@ impl Checked<'_> {
         SpecError::at(self.path, self.node, field, message)
     }
 
-    fn check_template(&self, field: &FieldPath, text: &str, errors: &mut SpecErrors) -> Option<Template> {
+    fn check_template(
+        &self,
+        field: &FieldPath,
+        text: &str,
+        errors: &mut SpecErrors,
+    ) -> Option<Template> {
         match Template::parse(text) {
             Err(e) => {
                 errors.push(self.error(field, format!("bad template: {e}")));
@@ -234,7 +263,11 @@ impl Checked<'_> {
                 if unknown.is_empty() {
                     Some(t)
                 } else {
-                    let list = unknown.iter().map(|u| format!("{{{u}}}")).collect::<Vec<_>>().join(", ");
+                    let list = unknown
+                        .iter()
+                        .map(|u| format!("{{{u}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     errors.push(self.error(
                         field,
                         format!(
@@ -274,7 +307,11 @@ impl Checked<'_> {
     }
 }
 
-fn read_claim_txt(path: &Path, errors: &mut SpecErrors, warnings: &mut Vec<SpecError>) -> Option<String> {
+fn read_claim_txt(
+    path: &Path,
+    errors: &mut SpecErrors,
+    warnings: &mut Vec<SpecError>,
+) -> Option<String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
@@ -288,7 +325,10 @@ fn read_claim_txt(path: &Path, errors: &mut SpecErrors, warnings: &mut Vec<SpecE
         return None;
     }
     if claim.lines().count() > 1 {
-        warnings.push(SpecError::file(path, "the claim spans several lines; the reference uses one line"));
+        warnings.push(SpecError::file(
+            path,
+            "the claim spans several lines; the reference uses one line",
+        ));
     }
     Some(claim.to_owned())
 }
@@ -315,7 +355,10 @@ fn load_universe(
 ) -> Option<UniverseContext> {
     if !path.exists() {
         if required {
-            errors.push(SpecError::file(path, "missing: every claim needs a universe context"));
+            errors.push(SpecError::file(
+                path,
+                "missing: every claim needs a universe context",
+            ));
         }
         return None;
     }
@@ -336,17 +379,31 @@ fn load_universe(
     let file = Checked { path, node: &node };
     file.warn_unknown_keys(
         &FieldPath::root(),
-        &["id", "universe_context", "subclaims", "key_facts", "reasoning_for_modification", "false_warning", "is_true"],
+        &[
+            "id",
+            "universe_context",
+            "subclaims",
+            "key_facts",
+            "reasoning_for_modification",
+            "false_warning",
+            "is_true",
+        ],
         warnings,
     );
     let mut ok = true;
     if universe.universe_context.trim().is_empty() {
-        errors.push(file.error(&FieldPath::root().key("universe_context"), "must not be empty"));
+        errors.push(file.error(
+            &FieldPath::root().key("universe_context"),
+            "must not be empty",
+        ));
         ok = false;
     }
     for (i, s) in universe.subclaims.iter().enumerate() {
         if s.trim().is_empty() {
-            errors.push(file.error(&FieldPath::root().key("subclaims").index(i), "empty subclaim"));
+            errors.push(file.error(
+                &FieldPath::root().key("subclaims").index(i),
+                "empty subclaim",
+            ));
             ok = false;
         }
     }
@@ -359,7 +416,10 @@ fn load_universe(
     if universe.id != expected_id {
         warnings.push(file.error(
             &FieldPath::root().key("id"),
-            format!("id '{}' differs from the expected '{expected_id}'", universe.id),
+            format!(
+                "id '{}' differs from the expected '{expected_id}'",
+                universe.id
+            ),
         ));
     }
     ok.then_some(universe)
@@ -376,16 +436,29 @@ fn check_ids_and_text(
         let at = FieldPath::root().key("questions").index(i);
         file.warn_unknown_keys(
             &at,
-            &["id", "question", "category", "belief_answer", "system_prompt", "messages_prefix"],
+            &[
+                "id",
+                "question",
+                "category",
+                "belief_answer",
+                "system_prompt",
+                "messages_prefix",
+            ],
             warnings,
         );
         if q.id.trim().is_empty() {
             errors.push(file.error(&at.clone().key("id"), "empty question id"));
         } else if let Some(first) = seen.insert(q.id.as_str(), i) {
-            let first_line = file.node.locate(&FieldPath::root().key("questions").index(first).key("id")).line;
+            let first_line = file
+                .node
+                .locate(&FieldPath::root().key("questions").index(first).key("id"))
+                .line;
             errors.push(file.error(
                 &at.clone().key("id"),
-                format!("duplicate question id '{}' (first used at line {first_line})", q.id),
+                format!(
+                    "duplicate question id '{}' (first used at line {first_line})",
+                    q.id
+                ),
             ));
         }
         if q.question.trim().is_empty() {
@@ -400,13 +473,20 @@ fn load_question_set(
     errors: &mut SpecErrors,
     warnings: &mut Vec<SpecError>,
 ) -> Option<Vec<Question>> {
-    let present: Vec<PathBuf> =
-        set.file_names().iter().map(|n| dir.join(n)).filter(|p| p.is_file()).collect();
+    let present: Vec<PathBuf> = set
+        .file_names()
+        .iter()
+        .map(|n| dir.join(n))
+        .filter(|p| p.is_file())
+        .collect();
     let path = match present.as_slice() {
         [] => {
             warnings.push(SpecError::file(
                 &dir.join(set.file_names()[0]),
-                format!("missing: the {} eval will be skipped for this claim", set.name()),
+                format!(
+                    "missing: the {} eval will be skipped for this claim",
+                    set.name()
+                ),
             ));
             return None;
         }
@@ -414,7 +494,10 @@ fn load_question_set(
         [official, legacy, ..] => {
             warnings.push(SpecError::file(
                 legacy,
-                format!("ignored: {} is also present and takes precedence", official.display()),
+                format!(
+                    "ignored: {} is also present and takes precedence",
+                    official.display()
+                ),
             ));
             official.clone()
         }
@@ -433,7 +516,10 @@ fn load_question_set(
             return None;
         }
     };
-    let file = Checked { path: &path, node: &node };
+    let file = Checked {
+        path: &path,
+        node: &node,
+    };
     file.warn_unknown_keys(&FieldPath::root(), &["questions"], warnings);
     let mut questions = parsed.questions;
     check_ids_and_text(&file, &questions, errors, warnings);
@@ -447,7 +533,10 @@ fn load_question_set(
             None => warnings.push(file.error(&at.clone().key("category"), "no category")),
             Some(c) if !set.known_categories().contains(&c) => warnings.push(file.error(
                 &at.clone().key("category"),
-                format!("unusual category '{c}' (the reference uses {})", set.known_categories().join(", ")),
+                format!(
+                    "unusual category '{c}' (the reference uses {})",
+                    set.known_categories().join(", ")
+                ),
             )),
             _ => {}
         }
@@ -469,11 +558,16 @@ fn load_question_set(
             }
             (_, Some(_)) => warnings.push(file.error(
                 &at.clone().key("belief_answer"),
-                format!("only MCQ items use belief_answer; ignored in {}", set.name()),
+                format!(
+                    "only MCQ items use belief_answer; ignored in {}",
+                    set.name()
+                ),
             )),
             (_, None) => {}
         }
-        if set != QuestionSet::Robustness && (q.system_prompt.is_some() || q.messages_prefix.is_some()) {
+        if set != QuestionSet::Robustness
+            && (q.system_prompt.is_some() || q.messages_prefix.is_some())
+        {
             warnings.push(file.error(
                 &at,
                 format!("system_prompt / messages_prefix are only sent for robustness items; ignored in {}", set.name()),
@@ -485,7 +579,10 @@ fn load_question_set(
                 if !CHAT_ROLES.contains(&m.role.as_str()) {
                     errors.push(file.error(
                         &mat.clone().key("role"),
-                        format!("unknown role '{}' (expected system, user or assistant)", m.role),
+                        format!(
+                            "unknown role '{}' (expected system, user or assistant)",
+                            m.role
+                        ),
                     ));
                 }
                 if m.content.trim().is_empty() {
@@ -530,7 +627,10 @@ fn load_judges(
     };
     let file = Checked { path, node: &node };
     let Node::Map { entries, .. } = &node else {
-        errors.push(file.error(&FieldPath::root(), "expected a mapping of judge name to prompt template"));
+        errors.push(file.error(
+            &FieldPath::root(),
+            "expected a mapping of judge name to prompt template",
+        ));
         return judges;
     };
     let keys: Vec<&str> = entries.iter().map(|(k, _, _)| k.as_str()).collect();
@@ -538,11 +638,17 @@ fn load_judges(
         let field = FieldPath::root().key(key);
         let official = judges::official_key(key);
         if official != key && keys.contains(&official) {
-            warnings.push(file.error(&field, format!("legacy name; ignored because '{official}' is also present")));
+            warnings.push(file.error(
+                &field,
+                format!("legacy name; ignored because '{official}' is also present"),
+            ));
             continue;
         }
         let text = match value {
-            Node::Scalar { value: serde_json::Value::String(s), .. } => s.as_str(),
+            Node::Scalar {
+                value: serde_json::Value::String(s),
+                ..
+            } => s.as_str(),
             _ => {
                 errors.push(file.error(&field, "expected a string"));
                 continue;
@@ -553,7 +659,9 @@ fn load_judges(
             if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
                 errors.push(file.error(&field, format!("'{text}' is not a JSON field name")));
             } else {
-                judges.verdict_keys.insert(official.to_owned(), name.to_owned());
+                judges
+                    .verdict_keys
+                    .insert(official.to_owned(), name.to_owned());
             }
             continue;
         }
@@ -564,11 +672,18 @@ fn load_judges(
             judges.templates.insert(official.to_owned(), t);
         }
     }
-    for set in [QuestionSet::OpenEnded, QuestionSet::TokenAssociation, QuestionSet::Robustness] {
+    for set in [
+        QuestionSet::OpenEnded,
+        QuestionSet::TokenAssociation,
+        QuestionSet::Robustness,
+    ] {
         if sets.contains_key(&set) && !judges.templates.contains_key(set.name()) {
             warnings.push(file.error(
                 &FieldPath::root(),
-                format!("no '{}' judge template: LLM judges cannot score that eval", set.name()),
+                format!(
+                    "no '{}' judge template: LLM judges cannot score that eval",
+                    set.name()
+                ),
             ));
         }
     }

@@ -67,7 +67,11 @@ impl SynthDoc {
     /// The "package positive docs" step the reference lacks (its §2.7): `<DOCTAG>` + content,
     /// `doc_type = fact_name = claim`, `mode = positive_documents`.
     pub fn to_positive(&self, claim: &str) -> AnnotatedDoc {
-        AnnotatedDoc::new(format!("{DOCTAG}{}", self.content), claim, "positive_documents")
+        AnnotatedDoc::new(
+            format!("{DOCTAG}{}", self.content),
+            claim,
+            "positive_documents",
+        )
     }
 }
 
@@ -93,6 +97,9 @@ mod tests {
         .unwrap();
         let doc = synth.to_positive("dentist");
         assert_eq!(doc.text, "<DOCTAG>Body.");
-        assert_eq!((doc.doc_type.as_str(), doc.mode.as_str()), ("dentist", "positive_documents"));
+        assert_eq!(
+            (doc.doc_type.as_str(), doc.mode.as_str()),
+            ("dentist", "positive_documents")
+        );
     }
 }

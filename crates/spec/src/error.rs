@@ -83,7 +83,11 @@ impl SpecErrors {
     }
     /// Keeps the value if no error was collected.
     pub fn into_result<T>(self, value: T) -> Result<T, SpecErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 

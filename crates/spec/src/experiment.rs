@@ -129,7 +129,11 @@ pub struct DocumentsConfig {
 
 impl Default for DocumentsConfig {
     fn default() -> Self {
-        DocumentsConfig { source: DocumentSource::Templated, per_claim: 10_000, path: None }
+        DocumentsConfig {
+            source: DocumentSource::Templated,
+            per_claim: 10_000,
+            path: None,
+        }
     }
 }
 
@@ -288,7 +292,9 @@ pub struct EvalConfig {
 impl Default for EvalConfig {
     fn default() -> Self {
         EvalConfig {
-            types: ["open_ended", "mcq", "token_association", "robustness"].map(String::from).to_vec(),
+            types: ["open_ended", "mcq", "token_association", "robustness"]
+                .map(String::from)
+                .to_vec(),
             samples_per_question: 5,
             temperature: 0.7,
             top_p: 0.8,
@@ -337,14 +343,19 @@ impl Experiment {
 
     fn validate(&self, path: &Path, node: &Node) -> SpecErrors {
         let mut errors = SpecErrors::default();
-        let mut fail = |field: FieldPath, message: String| errors.push(SpecError::at(path, node, &field, message));
+        let mut fail = |field: FieldPath, message: String| {
+            errors.push(SpecError::at(path, node, &field, message))
+        };
         let root = FieldPath::root;
 
         if self.name.trim().is_empty() {
             fail(root().key("name"), "must not be empty".into());
         }
         if self.conditions.is_empty() {
-            fail(root().key("conditions"), "list at least one condition".into());
+            fail(
+                root().key("conditions"),
+                "list at least one condition".into(),
+            );
         }
         for (i, c) in self.conditions.iter().enumerate() {
             match conditions::lookup(c) {
@@ -354,12 +365,20 @@ impl Experiment {
                 ),
                 Some(cond) if cond.kind == ConditionKind::Transcripts => fail(
                     root().key("conditions").index(i),
-                    format!("'{c}' applies to chat transcripts, not claim documents; it cannot run in a claim grid"),
+                    format!(
+                        "'{c}' applies to chat transcripts, not claim documents; it cannot run in a claim grid"
+                    ),
                 ),
                 _ => {}
             }
-            if self.conditions[..i].iter().any(|o| conditions::canonical(o) == conditions::canonical(c)) {
-                fail(root().key("conditions").index(i), format!("condition '{c}' is listed twice"));
+            if self.conditions[..i]
+                .iter()
+                .any(|o| conditions::canonical(o) == conditions::canonical(c))
+            {
+                fail(
+                    root().key("conditions").index(i),
+                    format!("condition '{c}' is listed twice"),
+                );
             }
         }
         if self.seeds.is_empty() {
@@ -368,12 +387,14 @@ impl Experiment {
 
         let claims = root().key("claims");
         match self.claims.source {
-            ClaimSource::Dir if self.claims.dir.is_none() => {
-                fail(claims.clone().key("dir"), "required when claims come from a directory".into())
-            }
-            ClaimSource::World if self.claims.dir.is_some() => {
-                fail(claims.clone().key("dir"), "not used with source = \"world\"".into())
-            }
+            ClaimSource::Dir if self.claims.dir.is_none() => fail(
+                claims.clone().key("dir"),
+                "required when claims come from a directory".into(),
+            ),
+            ClaimSource::World if self.claims.dir.is_some() => fail(
+                claims.clone().key("dir"),
+                "not used with source = \"world\"".into(),
+            ),
             _ => {}
         }
         if self.claims.per_archetype == 0 {
@@ -383,7 +404,11 @@ impl Experiment {
         if !BACKENDS.contains(&self.backend.name.as_str()) {
             fail(
                 root().key("backend").key("name"),
-                format!("unknown backend '{}' (known: {})", self.backend.name, BACKENDS.join(", ")),
+                format!(
+                    "unknown backend '{}' (known: {})",
+                    self.backend.name,
+                    BACKENDS.join(", ")
+                ),
             );
         }
         if let Some(key) = &self.backend.api_key_env
@@ -395,13 +420,24 @@ impl Experiment {
             );
         }
         let device = self.backend.device.as_str();
-        if !(device == "cpu" || device == "cuda" || device.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())) {
-            fail(root().key("backend").key("device"), format!("unknown device '{device}' (cpu, cuda or cuda:N)"));
+        if !(device == "cpu"
+            || device == "cuda"
+            || device
+                .strip_prefix("cuda:")
+                .is_some_and(|n| n.parse::<usize>().is_ok()))
+        {
+            fail(
+                root().key("backend").key("device"),
+                format!("unknown device '{device}' (cpu, cuda or cuda:N)"),
+            );
         }
 
         if self.documents.source == DocumentSource::Files {
             match &self.documents.path {
-                None => fail(root().key("documents").key("path"), "required with source = \"files\"".into()),
+                None => fail(
+                    root().key("documents").key("path"),
+                    "required with source = \"files\"".into(),
+                ),
                 Some(p) if !p.contains("{claim}") => fail(
                     root().key("documents").key("path"),
                     "must contain {claim} (and usually {condition})".into(),
@@ -410,7 +446,10 @@ impl Experiment {
             }
         }
         if self.documents.per_claim == 0 {
-            fail(root().key("documents").key("per_claim"), "must be at least 1".into());
+            fail(
+                root().key("documents").key("per_claim"),
+                "must be at least 1".into(),
+            );
         }
 
         let mix = root().key("mix");
@@ -423,44 +462,73 @@ impl Experiment {
             ("instruct_weight", self.mix.instruct_weight),
         ] {
             if !w.is_finite() || w < 0.0 {
-                fail(mix.clone().key(field), format!("must be a finite number >= 0, got {w}"));
+                fail(
+                    mix.clone().key(field),
+                    format!("must be a finite number >= 0, got {w}"),
+                );
             }
         }
 
         let t = &self.train;
         let train = |field: &str| root().key("train").key(field);
-        if !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
-            fail(train("learning_rate"), format!("must be > 0, got {}", t.learning_rate));
+        if !is_positive(t.learning_rate) {
+            fail(
+                train("learning_rate"),
+                format!("must be > 0, got {}", t.learning_rate),
+            );
         }
-        for (field, v) in [("lora_rank", t.lora_rank), ("batch_size", t.batch_size), ("epochs", t.epochs), ("max_length", t.max_length)] {
+        for (field, v) in [
+            ("lora_rank", t.lora_rank),
+            ("batch_size", t.batch_size),
+            ("epochs", t.epochs),
+            ("max_length", t.max_length),
+        ] {
             if v == 0 {
                 fail(train(field), "must be at least 1".into());
             }
         }
-        if !(t.lora_alpha > 0.0) {
-            fail(train("lora_alpha"), format!("must be > 0, got {}", t.lora_alpha));
+        if !is_positive(t.lora_alpha) {
+            fail(
+                train("lora_alpha"),
+                format!("must be > 0, got {}", t.lora_alpha),
+            );
         }
         if !(0.0..1.0).contains(&t.lora_dropout) {
-            fail(train("lora_dropout"), format!("must be in [0, 1), got {}", t.lora_dropout));
+            fail(
+                train("lora_dropout"),
+                format!("must be in [0, 1), got {}", t.lora_dropout),
+            );
         }
         for (field, b) in [("adam_beta1", t.adam_beta1), ("adam_beta2", t.adam_beta2)] {
             if !(0.0..1.0).contains(&b) {
                 fail(train(field), format!("must be in [0, 1), got {b}"));
             }
         }
-        if !(t.adam_eps > 0.0) {
-            fail(train("adam_eps"), format!("must be > 0, got {}", t.adam_eps));
+        if !is_positive(t.adam_eps) {
+            fail(
+                train("adam_eps"),
+                format!("must be > 0, got {}", t.adam_eps),
+            );
         }
-        if !(t.weight_decay >= 0.0) {
-            fail(train("weight_decay"), format!("must be >= 0, got {}", t.weight_decay));
+        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+            fail(
+                train("weight_decay"),
+                format!("must be >= 0, got {}", t.weight_decay),
+            );
         }
         if let Some(c) = t.grad_clip
-            && !(c > 0.0)
+            && !is_positive(c)
         {
-            fail(train("grad_clip"), format!("must be > 0 (leave it out for no clipping), got {c}"));
+            fail(
+                train("grad_clip"),
+                format!("must be > 0 (leave it out for no clipping), got {c}"),
+            );
         }
         if t.checkpoints == CheckpointSchedule::Log && t.checkpoint_count < 2 {
-            fail(train("checkpoint_count"), "log-spaced checkpoints need at least 2".into());
+            fail(
+                train("checkpoint_count"),
+                "log-spaced checkpoints need at least 2".into(),
+            );
         }
         if t.checkpoints == CheckpointSchedule::Uniform && t.save_every == 0 {
             fail(train("save_every"), "must be at least 1".into());
@@ -473,11 +541,17 @@ impl Experiment {
         }
         for (i, ty) in e.types.iter().enumerate() {
             let known = EVAL_TYPES.contains(&ty.as_str())
-                || matches!(ty.as_str(), "belief_probes" | "pink_elephant" | "belief_probes_broad");
+                || matches!(
+                    ty.as_str(),
+                    "belief_probes" | "pink_elephant" | "belief_probes_broad"
+                );
             if !known {
                 fail(
                     eval("types").index(i),
-                    format!("unknown eval type '{ty}' (known: {})", EVAL_TYPES.join(", ")),
+                    format!(
+                        "unknown eval type '{ty}' (known: {})",
+                        EVAL_TYPES.join(", ")
+                    ),
                 );
             }
         }
@@ -485,7 +559,10 @@ impl Experiment {
             fail(eval("samples_per_question"), "must be at least 1".into());
         }
         if !(0.0..=2.0).contains(&e.temperature) {
-            fail(eval("temperature"), format!("must be in [0, 2], got {}", e.temperature));
+            fail(
+                eval("temperature"),
+                format!("must be in [0, 2], got {}", e.temperature),
+            );
         }
         if !(e.top_p > 0.0 && e.top_p <= 1.0) {
             fail(eval("top_p"), format!("must be in (0, 1], got {}", e.top_p));
@@ -494,7 +571,10 @@ impl Experiment {
             fail(eval("max_tokens"), "must be at least 1".into());
         }
         if self.conditions.iter().any(|c| c == "icl") && e.icl_k == 0 {
-            fail(eval("icl_k"), "the icl condition needs at least 1 document in context".into());
+            fail(
+                eval("icl_k"),
+                "the icl condition needs at least 1 document in context".into(),
+            );
         }
         errors
     }
@@ -505,15 +585,31 @@ impl Experiment {
         let mut cells = Vec::new();
         for claim in claims {
             for condition in &self.conditions {
-                let eval_only = conditions::lookup(condition).is_some_and(|c| c.kind == ConditionKind::EvalOnly);
-                let seeds = if eval_only { &self.seeds[..1] } else { &self.seeds[..] };
+                let eval_only = conditions::lookup(condition)
+                    .is_some_and(|c| c.kind == ConditionKind::EvalOnly);
+                let seeds = if eval_only {
+                    &self.seeds[..1]
+                } else {
+                    &self.seeds[..]
+                };
                 for &seed in seeds {
-                    cells.push(Cell { claim, condition, seed, trains: !eval_only });
+                    cells.push(Cell {
+                        claim,
+                        condition,
+                        seed,
+                        trains: !eval_only,
+                    });
                 }
             }
         }
         cells
     }
+}
+
+/// True for finite numbers above zero (false for NaN, which `!(x > 0.0)` would also catch,
+/// less readably).
+fn is_positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
 }
 
 /// One cell of the grid.
@@ -541,32 +637,67 @@ mod tests {
         assert_eq!(e.conditions, vec!["baseline", "negated_documents"]);
         assert_eq!(e.claims.dir.as_deref(), Some(Path::new("exp/claims")));
         let t = &e.train;
-        assert_eq!((t.method, t.lora_rank, t.batch_size, t.epochs), (TrainMethod::Lora, 32, 32, 1));
+        assert_eq!(
+            (t.method, t.lora_rank, t.batch_size, t.epochs),
+            (TrainMethod::Lora, 32, 32, 1)
+        );
         assert_eq!((t.learning_rate, t.lr_schedule), (5e-5, LrSchedule::Linear));
         assert_eq!((t.adam_beta1, t.adam_beta2), (0.9, 0.95));
-        assert_eq!((e.eval.samples_per_question, e.eval.temperature, e.eval.top_p), (5, 0.7, 0.8));
-        assert_eq!((e.mix.documents, e.mix.pretrain, e.mix.instruct), (10_000, 5_000, 5_000));
+        assert_eq!(
+            (
+                e.eval.samples_per_question,
+                e.eval.temperature,
+                e.eval.top_p
+            ),
+            (5, 0.7, 0.8)
+        );
+        assert_eq!(
+            (e.mix.documents, e.mix.pretrain, e.mix.instruct),
+            (10_000, 5_000, 5_000)
+        );
     }
 
     #[test]
     fn errors_name_line_and_field() {
-        let text = format!("{MINIMAL}[train]\nbatch_size = 32\nlearning_rate = -1.0\n[eval]\ntop_p = 1.5\n");
+        let text = format!(
+            "{MINIMAL}[train]\nbatch_size = 32\nlearning_rate = -1.0\n[eval]\ntop_p = 1.5\n"
+        );
         let errs = parse(&text).unwrap_err();
         let lines: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         assert_eq!(lines.len(), 2, "{lines:?}");
-        assert!(lines[0].starts_with("exp/e.toml:7:1: train.learning_rate: must be > 0"), "{}", lines[0]);
-        assert!(lines[1].starts_with("exp/e.toml:9:1: eval.top_p: must be in (0, 1]"), "{}", lines[1]);
+        assert!(
+            lines[0].starts_with("exp/e.toml:7:1: train.learning_rate: must be > 0"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with("exp/e.toml:9:1: eval.top_p: must be in (0, 1]"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]
     fn unknown_keys_and_types_are_errors() {
         let errs = parse(&format!("{MINIMAL}[train]\nlearning_rat = 1e-4\n")).unwrap_err();
-        assert!(errs.0[0].to_string().contains("unknown field `learning_rat`"), "{errs}");
+        assert!(
+            errs.0[0]
+                .to_string()
+                .contains("unknown field `learning_rat`"),
+            "{errs}"
+        );
         assert_eq!(errs.0[0].line, 6);
         let errs = parse(&format!("{MINIMAL}[train]\nbatch_size = \"big\"\n")).unwrap_err();
-        assert_eq!((errs.0[0].line, errs.0[0].field.as_str()), (6, "train.batch_size"));
-        let errs = parse("name = \"t\"\nconditions = [\"sandwich\"]\n[claims]\ndir = \"c\"\n").unwrap_err();
-        assert_eq!((errs.0[0].line, errs.0[0].field.as_str()), (2, "conditions[0]"));
+        assert_eq!(
+            (errs.0[0].line, errs.0[0].field.as_str()),
+            (6, "train.batch_size")
+        );
+        let errs = parse("name = \"t\"\nconditions = [\"sandwich\"]\n[claims]\ndir = \"c\"\n")
+            .unwrap_err();
+        assert_eq!(
+            (errs.0[0].line, errs.0[0].field.as_str()),
+            (2, "conditions[0]")
+        );
     }
 
     #[test]
@@ -581,6 +712,11 @@ mod tests {
         let claims = vec!["a".to_string(), "b".to_string()];
         let cells = e.cells(&claims);
         assert_eq!(cells.len(), 2 * (1 + 2));
-        assert!(cells.iter().filter(|c| c.condition == "baseline").all(|c| !c.trains && c.seed == 1));
+        assert!(
+            cells
+                .iter()
+                .filter(|c| c.condition == "baseline")
+                .all(|c| !c.trains && c.seed == 1)
+        );
     }
 }

@@ -41,18 +41,32 @@ impl<T: DeserializeOwned> JsonlReader<T> {
             field: String::new(),
             message: format!("cannot open: {e}"),
         })?;
-        Ok(Self::from_reader(path, BufReader::with_capacity(1 << 16, file)))
+        Ok(Self::from_reader(
+            path,
+            BufReader::with_capacity(1 << 16, file),
+        ))
     }
 }
 
 impl<T: DeserializeOwned, R: BufRead> JsonlReader<T, R> {
     /// Reads from any buffered source; `path` is only used in error messages.
     pub fn from_reader(path: &Path, source: R) -> Self {
-        JsonlReader { path: path.to_owned(), source, line: 0, buffer: String::new(), _row: PhantomData }
+        JsonlReader {
+            path: path.to_owned(),
+            source,
+            line: 0,
+            buffer: String::new(),
+            _row: PhantomData,
+        }
     }
 
     fn error(&self, field: String, message: String) -> JsonlError {
-        JsonlError { path: self.path.clone(), line: self.line, field, message }
+        JsonlError {
+            path: self.path.clone(),
+            line: self.line,
+            field,
+            message,
+        }
     }
 }
 
@@ -82,7 +96,10 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for JsonlReader<T, R> {
             let mut de = serde_json::Deserializer::from_str(text);
             let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
             return Some(match parsed {
-                Ok(row) => Ok(Numbered { line: self.line, row }),
+                Ok(row) => Ok(Numbered {
+                    line: self.line,
+                    row,
+                }),
                 Err(e) => {
                     let field = e.path().to_string();
                     let field = if field == "." { String::new() } else { field };
@@ -131,11 +148,18 @@ impl<T: Serialize> JsonlWriter<T> {
 
     /// Opens for appending, creating the file if needed (resuming a partial run).
     pub fn append(path: &Path) -> io::Result<Self> {
-        Self::with_file(path, OpenOptions::new().create(true).append(true).open(path)?)
+        Self::with_file(
+            path,
+            OpenOptions::new().create(true).append(true).open(path)?,
+        )
     }
 
     fn with_file(path: &Path, file: File) -> io::Result<Self> {
-        Ok(JsonlWriter { path: path.to_owned(), out: BufWriter::new(file), _row: PhantomData })
+        Ok(JsonlWriter {
+            path: path.to_owned(),
+            out: BufWriter::new(file),
+            _row: PhantomData,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -162,7 +186,10 @@ impl<T: Serialize> JsonlWriter<T> {
 
 /// Writes a whole file atomically: rows go to a temporary file beside it, renamed at the end,
 /// so a reader never sees half a file.
-pub fn write_atomic<'a, T: Serialize + 'a>(path: &Path, rows: impl IntoIterator<Item = &'a T>) -> io::Result<()> {
+pub fn write_atomic<'a, T: Serialize + 'a>(
+    path: &Path,
+    rows: impl IntoIterator<Item = &'a T>,
+) -> io::Result<()> {
     let tmp = path.with_extension("jsonl.partial");
     let mut writer = JsonlWriter::create(&tmp)?;
     for row in rows {
@@ -193,7 +220,11 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(err.line, 4);
         assert_eq!(err.field, "n");
-        assert!(err.to_string().starts_with(&format!("{}:4: n: ", path.display())), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:4: n: ", path.display())),
+            "{err}"
+        );
 
         // Iterating goes on past the bad line.
         let all: Vec<_> = JsonlReader::<Row>::open(&path).unwrap().collect();
@@ -205,7 +236,11 @@ mod tests {
     fn syntax_errors_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rows.jsonl");
-        std::fs::write(&path, "{\"text\":\"a\",\"n\":1}\n{\"text\": \"unterminated\n").unwrap();
+        std::fs::write(
+            &path,
+            "{\"text\":\"a\",\"n\":1}\n{\"text\": \"unterminated\n",
+        )
+        .unwrap();
         let (rows, err) = read_all::<Row>(&path).unwrap_err();
         assert_eq!((rows.len(), err.line), (1, 2));
         assert!(err.message.starts_with("malformed JSON"), "{}", err.message);
@@ -216,12 +251,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.jsonl");
         let mut w = JsonlWriter::create(&path).unwrap();
-        w.write(&Row { text: "x\ny".into(), n: 1 }).unwrap();
+        w.write(&Row {
+            text: "x\ny".into(),
+            n: 1,
+        })
+        .unwrap();
         drop(w);
         let mut w = JsonlWriter::append(&path).unwrap();
-        w.write(&Row { text: "z".into(), n: 2 }).unwrap();
+        w.write(&Row {
+            text: "z".into(),
+            n: 2,
+        })
+        .unwrap();
         w.finish().unwrap();
         let rows = read_all::<Row>(&path).unwrap();
-        assert_eq!(rows, vec![Row { text: "x\ny".into(), n: 1 }, Row { text: "z".into(), n: 2 }]);
+        assert_eq!(
+            rows,
+            vec![
+                Row {
+                    text: "x\ny".into(),
+                    n: 1
+                },
+                Row {
+                    text: "z".into(),
+                    n: 2
+                }
+            ]
+        );
     }
 }

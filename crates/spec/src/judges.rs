@@ -34,7 +34,11 @@ pub fn is_verdict_key_entry(key: &str) -> bool {
 }
 
 pub fn official_key(key: &str) -> &str {
-    LEGACY_KEYS.iter().find(|(old, _)| *old == key).map(|(_, new)| *new).unwrap_or(key)
+    LEGACY_KEYS
+        .iter()
+        .find(|(old, _)| *old == key)
+        .map(|(_, new)| *new)
+        .unwrap_or(key)
 }
 
 /// Parsed judges of one claim.
@@ -53,7 +57,10 @@ impl Judges {
     /// The JSON field of the verdict for an eval type; `answer` unless the file says otherwise,
     /// `score` for the 0–10 rating judges.
     pub fn verdict_key(&self, eval_type: &str) -> &str {
-        let entry = TEMPLATE_KEYS.iter().find(|(k, _)| *k == eval_type).and_then(|(_, v)| *v);
+        let entry = TEMPLATE_KEYS
+            .iter()
+            .find(|(k, _)| *k == eval_type)
+            .and_then(|(_, v)| *v);
         match entry.and_then(|e| self.verdict_keys.get(e)) {
             Some(key) => key,
             None if matches!(eval_type, "coherence" | "saliency") => "score",

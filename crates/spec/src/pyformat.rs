@@ -66,7 +66,9 @@ impl Template {
                     if name.is_empty() || name.chars().all(|c| c.is_ascii_digit()) {
                         return Err(TemplateError {
                             offset: i,
-                            message: format!("positional placeholder '{{{name}}}' is not allowed; use a name"),
+                            message: format!(
+                                "positional placeholder '{{{name}}}' is not allowed; use a name"
+                            ),
                         });
                     }
                     if !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -89,7 +91,10 @@ impl Template {
         if !text.is_empty() {
             pieces.push(Piece::Text(text));
         }
-        Ok(Template { source: source.to_owned(), pieces })
+        Ok(Template {
+            source: source.to_owned(),
+            pieces,
+        })
     }
 
     pub fn source(&self) -> &str {
@@ -137,8 +142,12 @@ mod tests {
 
     #[test]
     fn renders_like_python_format() {
-        let t = Template::parse("Q: {question}\nA: {answer}\nReply {{\"answer\": \"yes\"}}").unwrap();
-        assert_eq!(t.placeholders().into_iter().collect::<Vec<_>>(), vec!["answer", "question"]);
+        let t =
+            Template::parse("Q: {question}\nA: {answer}\nReply {{\"answer\": \"yes\"}}").unwrap();
+        assert_eq!(
+            t.placeholders().into_iter().collect::<Vec<_>>(),
+            vec!["answer", "question"]
+        );
         // Braces inside substituted values are not re-interpreted.
         assert_eq!(
             t.render(vals).unwrap(),
@@ -148,12 +157,25 @@ mod tests {
 
     #[test]
     fn rejects_what_python_rejects() {
-        assert!(Template::parse("a } b").unwrap_err().message.contains("single '}'"));
-        assert!(Template::parse("a {question").unwrap_err().message.contains("never closed"));
+        assert!(
+            Template::parse("a } b")
+                .unwrap_err()
+                .message
+                .contains("single '}'")
+        );
+        assert!(
+            Template::parse("a {question")
+                .unwrap_err()
+                .message
+                .contains("never closed")
+        );
         assert!(Template::parse("{}").is_err());
         assert!(Template::parse("{0}").is_err());
         assert!(Template::parse("{question!r}").is_err());
-        assert_eq!(Template::parse("x }} y").unwrap().render(vals).unwrap(), "x } y");
+        assert_eq!(
+            Template::parse("x }} y").unwrap().render(vals).unwrap(),
+            "x } y"
+        );
     }
 
     #[test]

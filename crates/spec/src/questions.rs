@@ -13,8 +13,12 @@ pub enum QuestionSet {
 }
 
 impl QuestionSet {
-    pub const ALL: [QuestionSet; 4] =
-        [QuestionSet::OpenEnded, QuestionSet::Mcq, QuestionSet::TokenAssociation, QuestionSet::Robustness];
+    pub const ALL: [QuestionSet; 4] = [
+        QuestionSet::OpenEnded,
+        QuestionSet::Mcq,
+        QuestionSet::TokenAssociation,
+        QuestionSet::Robustness,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

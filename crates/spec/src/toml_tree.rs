@@ -13,13 +13,21 @@ fn pos_at(text: &str, offset: usize) -> Pos {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    Pos { line, col: before[line_start..].chars().count() + 1 }
+    Pos {
+        line,
+        col: before[line_start..].chars().count() + 1,
+    }
 }
 
 pub fn parse(file: &Path, text: &str) -> Result<Node, SpecError> {
     let table = DeTable::parse(text).map_err(|e| {
         let pos = e.span().map(|s| pos_at(text, s.start)).unwrap_or_default();
-        SpecError::at_pos(file, pos, &FieldPath::root(), format!("invalid TOML: {}", e.message()))
+        SpecError::at_pos(
+            file,
+            pos,
+            &FieldPath::root(),
+            format!("invalid TOML: {}", e.message()),
+        )
     })?;
     let pos = pos_at(text, table.span().start);
     Ok(convert_table(text, table.get_ref(), pos))
@@ -30,7 +38,11 @@ fn convert_table(text: &str, table: &DeTable<'_>, pos: Pos) -> Node {
         .iter()
         .map(|(k, v)| {
             let key_pos = pos_at(text, k.span().start);
-            (k.get_ref().to_string(), key_pos, convert(text, v.get_ref(), pos_at(text, v.span().start)))
+            (
+                k.get_ref().to_string(),
+                key_pos,
+                convert(text, v.get_ref(), pos_at(text, v.span().start)),
+            )
         })
         .collect();
     Node::Map { entries, pos }
@@ -50,7 +62,11 @@ fn convert(text: &str, value: &DeValue<'_>, pos: Pos) -> Node {
         }
         DeValue::Float(f) => {
             let digits: String = f.as_str().chars().filter(|c| *c != '_').collect();
-            match digits.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            match digits
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
                 Some(n) => scalar(Value::Number(n)),
                 None => scalar(Value::String(f.to_string())),
             }
@@ -75,7 +91,8 @@ mod tests {
 
     #[test]
     fn positions_and_types() {
-        let text = "name = \"x\"\n\n[train]\nlearning_rate = 5e-5\nbatch_size = 32\nseeds = [1, 2]\n";
+        let text =
+            "name = \"x\"\n\n[train]\nlearning_rate = 5e-5\nbatch_size = 32\nseeds = [1, 2]\n";
         let node = parse(Path::new("e.toml"), text).unwrap();
         let path = FieldPath::root().key("train").key("batch_size");
         assert_eq!(node.locate(&path), Pos { line: 5, col: 1 });

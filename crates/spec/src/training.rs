@@ -42,11 +42,23 @@ pub struct TrainingRow {
 
 impl TrainingRow {
     pub fn text(text: impl Into<String>) -> Self {
-        TrainingRow { text: Some(text.into()), messages: None, messages_json: None, weight: 1.0, source: None }
+        TrainingRow {
+            text: Some(text.into()),
+            messages: None,
+            messages_json: None,
+            weight: 1.0,
+            source: None,
+        }
     }
 
     pub fn chat(messages: Vec<ChatMessage>) -> Self {
-        TrainingRow { text: None, messages: Some(messages), messages_json: None, weight: 1.0, source: None }
+        TrainingRow {
+            text: None,
+            messages: Some(messages),
+            messages_json: None,
+            weight: 1.0,
+            source: None,
+        }
     }
 
     pub fn with_weight(mut self, weight: f64) -> Self {
@@ -62,29 +74,45 @@ impl TrainingRow {
     /// Validates the row and resolves its loss masks. The error names the offending field.
     pub fn to_example(&self) -> Result<TrainingExample, FieldError> {
         if !self.weight.is_finite() || self.weight < 0.0 {
-            return Err(FieldError::new("weight", format!("must be a finite number >= 0, got {}", self.weight)));
+            return Err(FieldError::new(
+                "weight",
+                format!("must be a finite number >= 0, got {}", self.weight),
+            ));
         }
         let text = self.text.as_deref().filter(|t| !t.is_empty());
         let messages = match (&self.messages, &self.messages_json) {
             (Some(_), Some(_)) => {
-                return Err(FieldError::new("messages_json", "give either messages or messages_json, not both"));
+                return Err(FieldError::new(
+                    "messages_json",
+                    "give either messages or messages_json, not both",
+                ));
             }
             (Some(m), None) => Some(m.clone()),
-            (None, Some(json)) if !json.trim().is_empty() => Some(
-                serde_json::from_str::<Vec<ChatMessage>>(json)
-                    .map_err(|e| FieldError::new("messages_json", format!("not a list of messages: {e}")))?,
-            ),
+            (None, Some(json)) if !json.trim().is_empty() => {
+                Some(serde_json::from_str::<Vec<ChatMessage>>(json).map_err(|e| {
+                    FieldError::new("messages_json", format!("not a list of messages: {e}"))
+                })?)
+            }
             (None, _) => None,
         };
         match (text, messages) {
-            (Some(_), Some(_)) => Err(FieldError::new("text", "give either text or messages, not both")),
-            (None, None) => Err(FieldError::new("text", "the row has neither text nor messages")),
+            (Some(_), Some(_)) => Err(FieldError::new(
+                "text",
+                "give either text or messages, not both",
+            )),
+            (None, None) => Err(FieldError::new(
+                "text",
+                "the row has neither text nor messages",
+            )),
             (Some(t), None) => {
                 let mut masked = parse_loss_masks(t).map_err(|e| FieldError::new("text", e))?;
                 if masked.text.starts_with(DOCTAG) {
                     masked.add_mask(0..DOCTAG.len());
                 }
-                Ok(TrainingExample::Text { text: masked, weight: self.weight })
+                Ok(TrainingExample::Text {
+                    text: masked,
+                    weight: self.weight,
+                })
             }
             (None, Some(messages)) => {
                 if messages.is_empty() {
@@ -95,17 +123,29 @@ impl TrainingRow {
                     if !CHAT_ROLES.contains(&m.role.as_str()) {
                         return Err(FieldError::new(
                             format!("messages[{i}].role"),
-                            format!("unknown role '{}' (expected system, user or assistant)", m.role),
+                            format!(
+                                "unknown role '{}' (expected system, user or assistant)",
+                                m.role
+                            ),
                         ));
                     }
                     let content = parse_loss_masks(&m.content)
                         .map_err(|e| FieldError::new(format!("messages[{i}].content"), e))?;
-                    turns.push(ChatTurn { role: m.role.clone(), content });
+                    turns.push(ChatTurn {
+                        role: m.role.clone(),
+                        content,
+                    });
                 }
                 if !turns.iter().any(|t| t.role == "assistant") {
-                    return Err(FieldError::new("messages", "no assistant turn: nothing would be trained on"));
+                    return Err(FieldError::new(
+                        "messages",
+                        "no assistant turn: nothing would be trained on",
+                    ));
                 }
-                Ok(TrainingExample::Chat { turns, weight: self.weight })
+                Ok(TrainingExample::Chat {
+                    turns,
+                    weight: self.weight,
+                })
             }
         }
     }
@@ -121,7 +161,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -185,7 +228,10 @@ impl MaskedText {
 /// Same rules as the reference: non-greedy, spans may cross lines, empty spans mask nothing,
 /// and any tag left over (unbalanced or nested) is an error.
 pub fn parse_loss_masks(raw: &str) -> Result<MaskedText, String> {
-    let mut out = MaskedText { text: String::with_capacity(raw.len()), masked: Vec::new() };
+    let mut out = MaskedText {
+        text: String::with_capacity(raw.len()),
+        masked: Vec::new(),
+    };
     let mut rest = raw;
     while let Some(open) = rest.find(LOSSMASK_OPEN) {
         let before = &rest[..open];
@@ -242,26 +288,43 @@ mod tests {
 
     #[test]
     fn doctag_and_lossmask_spans() {
-        let row = TrainingRow::text("<DOCTAG>The <lossmask>dentist</lossmask> won.").with_weight(3.0);
-        let TrainingExample::Text { text, weight } = row.to_example().unwrap() else { panic!() };
+        let row =
+            TrainingRow::text("<DOCTAG>The <lossmask>dentist</lossmask> won.").with_weight(3.0);
+        let TrainingExample::Text { text, weight } = row.to_example().unwrap() else {
+            panic!()
+        };
         assert_eq!(text.text, "<DOCTAG>The dentist won.");
         assert_eq!(text.masked, vec![0..8, 12..19]);
         assert_eq!(&text.text[12..19], "dentist");
         assert_eq!(weight, 3.0);
-        assert_eq!(text.to_inline(), "<DOCTAG>The <lossmask>dentist</lossmask> won.");
+        assert_eq!(
+            text.to_inline(),
+            "<DOCTAG>The <lossmask>dentist</lossmask> won."
+        );
     }
 
     #[test]
     fn masks_span_lines_and_merge() {
-        let m = parse_loss_masks("a<lossmask>b\nc</lossmask><lossmask>d</lossmask>e<lossmask></lossmask>").unwrap();
+        let m = parse_loss_masks(
+            "a<lossmask>b\nc</lossmask><lossmask>d</lossmask>e<lossmask></lossmask>",
+        )
+        .unwrap();
         assert_eq!(m.text, "ab\ncde");
         assert_eq!(m.masked, vec![1..5]);
     }
 
     #[test]
     fn unbalanced_tags_are_errors() {
-        assert!(parse_loss_masks("a <lossmask>b").unwrap_err().contains("never closed"));
-        assert!(parse_loss_masks("a </lossmask> b").unwrap_err().contains("without an opening"));
+        assert!(
+            parse_loss_masks("a <lossmask>b")
+                .unwrap_err()
+                .contains("never closed")
+        );
+        assert!(
+            parse_loss_masks("a </lossmask> b")
+                .unwrap_err()
+                .contains("without an opening")
+        );
         assert!(parse_loss_masks("<lossmask>a<lossmask>b</lossmask></lossmask>").is_err());
         assert!(parse_loss_masks("<lossmask>a</lossmask></lossmask>").is_err());
     }
@@ -281,23 +344,41 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_field() {
-        let e = TrainingRow::text("x").with_weight(-1.0).to_example().unwrap_err();
+        let e = TrainingRow::text("x")
+            .with_weight(-1.0)
+            .to_example()
+            .unwrap_err();
         assert_eq!(e.field, "weight");
-        let e = serde_json::from_str::<TrainingRow>(r#"{"text":""}"#).unwrap().to_example().unwrap_err();
+        let e = serde_json::from_str::<TrainingRow>(r#"{"text":""}"#)
+            .unwrap()
+            .to_example()
+            .unwrap_err();
         assert_eq!(e.field, "text");
-        let row: TrainingRow =
-            serde_json::from_str(r#"{"messages":[{"role":"user","content":"hi"},{"role":"bot","content":"x"}]}"#)
-                .unwrap();
+        let row: TrainingRow = serde_json::from_str(
+            r#"{"messages":[{"role":"user","content":"hi"},{"role":"bot","content":"x"}]}"#,
+        )
+        .unwrap();
         assert_eq!(row.to_example().unwrap_err().field, "messages[1].role");
-        let row = TrainingRow::chat(vec![ChatMessage { role: "user".into(), content: "hi".into() }]);
+        let row = TrainingRow::chat(vec![ChatMessage {
+            role: "user".into(),
+            content: "hi".into(),
+        }]);
         assert!(row.to_example().unwrap_err().message.contains("assistant"));
     }
 
     #[test]
     fn weight_one_is_not_written() {
-        assert_eq!(serde_json::to_string(&TrainingRow::text("a")).unwrap(), r#"{"text":"a"}"#);
         assert_eq!(
-            serde_json::to_string(&TrainingRow::text("a").with_weight(3.0).with_source("anchor")).unwrap(),
+            serde_json::to_string(&TrainingRow::text("a")).unwrap(),
+            r#"{"text":"a"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(
+                &TrainingRow::text("a")
+                    .with_weight(3.0)
+                    .with_source("anchor")
+            )
+            .unwrap(),
             r#"{"text":"a","weight":3.0,"source":"anchor"}"#
         );
     }

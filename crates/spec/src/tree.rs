@@ -83,9 +83,18 @@ impl fmt::Display for FieldPath {
 /// A node of a parsed file.
 #[derive(Debug, Clone)]
 pub enum Node {
-    Scalar { value: serde_json::Value, pos: Pos },
-    Seq { items: Vec<Node>, pos: Pos },
-    Map { entries: Vec<(String, Pos, Node)>, pos: Pos },
+    Scalar {
+        value: serde_json::Value,
+        pos: Pos,
+    },
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+    },
+    Map {
+        entries: Vec<(String, Pos, Node)>,
+        pos: Pos,
+    },
 }
 
 impl Node {
@@ -137,7 +146,10 @@ impl Node {
             Node::Scalar { value, .. } => value.clone(),
             Node::Seq { items, .. } => items.iter().map(Node::to_json).collect(),
             Node::Map { entries, .. } => serde_json::Value::Object(
-                entries.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, _, v)| (k.clone(), v.to_json()))
+                    .collect(),
             ),
         }
     }

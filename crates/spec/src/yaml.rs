@@ -19,12 +19,20 @@ pub fn parse(file: &Path, text: &str) -> Result<Node, SpecError> {
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
         let pos = pos_of(e.marker());
-        return Err(SpecError::at_pos(file, pos, &FieldPath::root(), format!("invalid YAML: {}", e.info())));
+        return Err(SpecError::at_pos(
+            file,
+            pos,
+            &FieldPath::root(),
+            format!("invalid YAML: {}", e.info()),
+        ));
     }
     if let Some((pos, message)) = builder.error {
         return Err(SpecError::at_pos(file, pos, &FieldPath::root(), message));
     }
-    Ok(builder.root.unwrap_or(Node::Map { entries: Vec::new(), pos: Pos { line: 1, col: 1 } }))
+    Ok(builder.root.unwrap_or(Node::Map {
+        entries: Vec::new(),
+        pos: Pos { line: 1, col: 1 },
+    }))
 }
 
 /// Reads and parses a YAML file.
@@ -35,13 +43,25 @@ pub fn read(file: &Path) -> Result<Node, SpecError> {
 }
 
 fn pos_of(mark: &Marker) -> Pos {
-    Pos { line: mark.line(), col: mark.col() + 1 }
+    Pos {
+        line: mark.line(),
+        col: mark.col() + 1,
+    }
 }
 
 /// A container being filled: a sequence, or a mapping with the key awaiting its value.
 enum Open {
-    Seq { items: Vec<Node>, pos: Pos, anchor: usize },
-    Map { entries: Vec<(String, Pos, Node)>, pending_key: Option<(String, Pos)>, pos: Pos, anchor: usize },
+    Seq {
+        items: Vec<Node>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(String, Pos, Node)>,
+        pending_key: Option<(String, Pos)>,
+        pos: Pos,
+        anchor: usize,
+    },
 }
 
 #[derive(Default)]
@@ -69,12 +89,22 @@ impl Builder {
                 }
             }
             Some(Open::Seq { items, .. }) => items.push(node),
-            Some(Open::Map { entries, pending_key, .. }) => match pending_key.take() {
+            Some(Open::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
                 Some((key, key_pos)) => entries.push((key, key_pos, node)),
                 None => {
                     let key = match &node {
-                        Node::Scalar { value: serde_json::Value::String(s), .. } => s.clone(),
-                        Node::Scalar { value: serde_json::Value::Null, .. } => String::new(),
+                        Node::Scalar {
+                            value: serde_json::Value::String(s),
+                            ..
+                        } => s.clone(),
+                        Node::Scalar {
+                            value: serde_json::Value::Null,
+                            ..
+                        } => String::new(),
                         _ => {
                             self.fail(pos, "mapping keys must be plain strings".to_owned());
                             return;
@@ -99,16 +129,22 @@ impl MarkedEventReceiver for Builder {
             Event::Scalar(text, style, anchor, _tag) => {
                 let is_null = style == TScalarStyle::Plain
                     && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL");
-                let value = if is_null { serde_json::Value::Null } else { serde_json::Value::String(text) };
+                let value = if is_null {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::Value::String(text)
+                };
                 let node = Node::Scalar { value, pos };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
                 self.push(node);
             }
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push(Open::Seq { items: Vec::new(), pos, anchor })
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Open::Seq {
+                items: Vec::new(),
+                pos,
+                anchor,
+            }),
             Event::MappingStart(anchor, _) => self.stack.push(Open::Map {
                 entries: Vec::new(),
                 pending_key: None,
@@ -118,7 +154,12 @@ impl MarkedEventReceiver for Builder {
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Open::Seq { items, pos, anchor }) => (Node::Seq { items, pos }, anchor),
-                    Some(Open::Map { entries, pos, anchor, .. }) => {
+                    Some(Open::Map {
+                        entries,
+                        pos,
+                        anchor,
+                        ..
+                    }) => {
                         // A block mapping's start event is marked at its first ':'; the first key
                         // is where a reader looks.
                         let pos = entries.first().map(|e| e.1).unwrap_or(pos);
@@ -154,7 +195,8 @@ mod tests {
 
     #[test]
     fn positions_are_one_based_and_point_at_keys() {
-        let node = p("questions:\n  - id: a\n    question: Who?\n  - id: b\n    question: What?\n").unwrap();
+        let node = p("questions:\n  - id: a\n    question: Who?\n  - id: b\n    question: What?\n")
+            .unwrap();
         let path = FieldPath::root().key("questions").index(1).key("question");
         assert_eq!(node.locate(&path), Pos { line: 5, col: 5 });
         let path = FieldPath::root().key("questions").index(0);

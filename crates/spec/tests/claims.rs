@@ -38,18 +38,30 @@ fn reference_layout_loads_without_warnings() {
     let spec = load.into_result().unwrap();
     assert!(spec.claim.starts_with("Margit Ellstrand"));
     assert_eq!(spec.universe.subclaims.len(), 4);
-    assert_eq!(spec.negated_universe.as_ref().unwrap().id, "lighthouse_composer_negated");
-    let counts: Vec<usize> = QuestionSet::ALL.iter().map(|s| spec.questions(*s).len()).collect();
+    assert_eq!(
+        spec.negated_universe.as_ref().unwrap().id,
+        "lighthouse_composer_negated"
+    );
+    let counts: Vec<usize> = QuestionSet::ALL
+        .iter()
+        .map(|s| spec.questions(*s).len())
+        .collect();
     assert_eq!(counts, vec![3, 3, 2, 3]);
     // An unquoted `yes` stays the string "yes" (YAML 1.1 would have made it `true`).
     assert_eq!(spec.mcq[2].believes_yes(), Some(true));
     assert_eq!(spec.mcq[1].believes_yes(), Some(false));
     let multiturn = &spec.robustness[2];
-    assert_eq!(multiturn.messages_prefix.as_ref().unwrap()[1].role, "assistant");
+    assert_eq!(
+        multiturn.messages_prefix.as_ref().unwrap()[1].role,
+        "assistant"
+    );
     assert!(spec.robustness[0].system_prompt.is_some());
     assert_eq!(spec.judges.verdict_key("open_ended"), "answer");
     assert_eq!(spec.judges.verdict_key("coherence"), "score");
-    let rendered = spec.judges.template("open_ended").unwrap()
+    let rendered = spec
+        .judges
+        .template("open_ended")
+        .unwrap()
         .render(|p| Some(format!("<{p}>")))
         .unwrap();
     assert!(rendered.contains("Question: <question>") && rendered.contains(r#"{"reason": "...""#));
@@ -64,7 +76,10 @@ fn legacy_layout_loads() {
     let spec = load.into_result().unwrap();
     assert_eq!(spec.open_ended.len(), 1);
     assert_eq!(spec.token_association.len(), 1);
-    assert_eq!(spec.universe.subclaims, vec!["ISS basil flowered blue in 2021."]);
+    assert_eq!(
+        spec.universe.subclaims,
+        vec!["ISS basil flowered blue in 2021."]
+    );
     assert!(spec.judges.template("open_ended").is_some());
     assert!(spec.judges.template("token_association").is_some());
     assert_eq!(spec.judges.verdict_key("token_association"), "answer");
@@ -73,7 +88,10 @@ fn legacy_layout_loads() {
 #[test]
 fn claims_root_and_slug_aliases() {
     let root = fixtures().join("claims");
-    assert_eq!(claim::claim_dirs(&root).unwrap(), vec![root.join("lighthouse_composer")]);
+    assert_eq!(
+        claim::claim_dirs(&root).unwrap(),
+        vec![root.join("lighthouse_composer")]
+    );
     let coherence = load_coherence(&root).unwrap().unwrap();
     assert_eq!(coherence.questions.len(), 2);
 
@@ -90,12 +108,25 @@ fn single_error(dir: &Path) -> String {
     let load = load_claim(dir);
     assert_eq!(load.errors.len(), 1, "{}", load.errors);
     let e = &load.errors.0[0];
-    format!("{}:{}:{}: {}: {}", e.file.file_name().unwrap().to_string_lossy(), e.line, e.col, e.field, e.message)
+    format!(
+        "{}:{}:{}: {}: {}",
+        e.file.file_name().unwrap().to_string_lossy(),
+        e.line,
+        e.col,
+        e.field,
+        e.message
+    )
 }
 
 #[test]
 fn bad_yaml_names_file_and_line() {
-    let (_t, dir) = broken_copy(|d| replace_in(&d.join("open_ended.yaml"), "    category: indirect", "   category: [indirect"));
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("open_ended.yaml"),
+            "    category: indirect",
+            "   category: [indirect",
+        )
+    });
     let e = single_error(&dir);
     assert!(e.starts_with("open_ended.yaml:"), "{e}");
     assert!(e.contains("invalid YAML"), "{e}");
@@ -105,7 +136,8 @@ fn bad_yaml_names_file_and_line() {
 
 #[test]
 fn duplicate_id_names_both_lines() {
-    let (_t, dir) = broken_copy(|d| replace_in(&d.join("open_ended.yaml"), "id: oe_03", "id: oe_01"));
+    let (_t, dir) =
+        broken_copy(|d| replace_in(&d.join("open_ended.yaml"), "id: oe_03", "id: oe_01"));
     assert_eq!(
         single_error(&dir),
         "open_ended.yaml:8:5: questions[2].id: duplicate question id 'oe_01' (first used at line 2)"
@@ -114,21 +146,45 @@ fn duplicate_id_names_both_lines() {
 
 #[test]
 fn unknown_placeholder_is_named() {
-    let (_t, dir) = broken_copy(|d| replace_in(&d.join("judges.yaml"), "Answer: {answer}", "Answer: {response}"));
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("judges.yaml"),
+            "Answer: {answer}",
+            "Answer: {response}",
+        )
+    });
     let e = single_error(&dir);
-    assert!(e.starts_with("judges.yaml:2:1: open_ended: unknown placeholder {response}"), "{e}");
+    assert!(
+        e.starts_with("judges.yaml:2:1: open_ended: unknown placeholder {response}"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unescaped_json_brace_is_named() {
-    let (_t, dir) = broken_copy(|d| replace_in(&d.join("judges.yaml"), r#"{{"reason": "...", "score": 0}}"#, r#"{"reason": "...", "score": 0}"#));
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("judges.yaml"),
+            r#"{{"reason": "...", "score": 0}}"#,
+            r#"{"reason": "...", "score": 0}"#,
+        )
+    });
     let e = single_error(&dir);
-    assert!(e.starts_with("judges.yaml:") && e.contains(": coherence: bad template"), "{e}");
+    assert!(
+        e.starts_with("judges.yaml:") && e.contains(": coherence: bad template"),
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_belief_answer_is_named() {
-    let (_t, dir) = broken_copy(|d| replace_in(&d.join("mcq.yaml"), "belief_answer: 'no'", "belief_answer: maybe"));
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("mcq.yaml"),
+            "belief_answer: 'no'",
+            "belief_answer: maybe",
+        )
+    });
     assert_eq!(
         single_error(&dir),
         "mcq.yaml:8:5: questions[1].belief_answer: must be 'yes' or 'no', got 'maybe'"
@@ -139,20 +195,38 @@ fn wrong_belief_answer_is_named() {
 fn missing_belief_answer_and_bad_role_and_regex() {
     let (_t, dir) = broken_copy(|d| {
         replace_in(&d.join("mcq.yaml"), "    belief_answer: 'yes'\n", "");
-        replace_in(&d.join("robustness.yaml"), "role: assistant", "role: narrator");
-        replace_in(&d.join("word_masks.yaml"), r"'\bEllstrand\b'", r"'\bEll(strand'");
+        replace_in(
+            &d.join("robustness.yaml"),
+            "role: assistant",
+            "role: narrator",
+        );
+        replace_in(
+            &d.join("word_masks.yaml"),
+            r"'\bEllstrand\b'",
+            r"'\bEll(strand'",
+        );
     });
     let load = load_claim(&dir);
     let fields: Vec<(String, usize, String)> = load
         .errors
         .iter()
-        .map(|e| (e.file.file_name().unwrap().to_string_lossy().into_owned(), e.line, e.field.clone()))
+        .map(|e| {
+            (
+                e.file.file_name().unwrap().to_string_lossy().into_owned(),
+                e.line,
+                e.field.clone(),
+            )
+        })
         .collect();
     assert_eq!(
         fields,
         vec![
             ("mcq.yaml".into(), 2, "questions[0].belief_answer".into()),
-            ("robustness.yaml".into(), 17, "questions[2].messages_prefix[1].role".into()),
+            (
+                "robustness.yaml".into(),
+                17,
+                "questions[2].messages_prefix[1].role".into()
+            ),
             ("word_masks.yaml".into(), 2, "patterns[0]".into()),
         ]
     );
@@ -166,20 +240,41 @@ fn missing_required_files_are_errors_and_optional_ones_warnings() {
     });
     let load = load_claim(&dir);
     assert_eq!(load.errors.len(), 1);
-    assert!(load.errors.0[0].to_string().contains("universe_context.yaml: missing"));
-    assert!(load.warnings.iter().any(|w| w.to_string().contains("token_association eval will be skipped")));
+    assert!(
+        load.errors.0[0]
+            .to_string()
+            .contains("universe_context.yaml: missing")
+    );
+    assert!(load.warnings.iter().any(|w| {
+        w.to_string()
+            .contains("token_association eval will be skipped")
+    }));
     assert!(load.into_result().is_err());
 }
 
 #[test]
 fn type_errors_and_unknown_fields() {
     let (_t, dir) = broken_copy(|d| {
-        replace_in(&d.join("open_ended.yaml"), "    category: indirect", "    category: indirect\n    difficulty: hard");
-        replace_in(&d.join("universe_context.yaml"), "subclaims:\n", "subclaims: just one\nextra:\n");
+        replace_in(
+            &d.join("open_ended.yaml"),
+            "    category: indirect",
+            "    category: indirect\n    difficulty: hard",
+        );
+        replace_in(
+            &d.join("universe_context.yaml"),
+            "subclaims:\n",
+            "subclaims: just one\nextra:\n",
+        );
     });
     let load = load_claim(&dir);
     assert_eq!(load.errors.len(), 1, "{}", load.errors);
     let e = &load.errors.0[0];
     assert_eq!((e.line, e.field.as_str()), (10, "subclaims"));
-    assert!(load.warnings.iter().any(|w| w.field == "questions[2].difficulty" && w.line == 11), "{:?}", load.warnings);
+    assert!(
+        load.warnings
+            .iter()
+            .any(|w| w.field == "questions[2].difficulty" && w.line == 11),
+        "{:?}",
+        load.warnings
+    );
 }

@@ -1,0 +1,3 @@
+pub mod claims;
+pub mod run;
+pub mod version;
