@@ -104,10 +104,15 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for JsonlReader<T, R> {
                     let field = e.path().to_string();
                     let field = if field == "." { String::new() } else { field };
                     let inner = e.into_inner();
+                    // serde_json says "at line 1 column N": the line is ours, keep the column.
+                    let mut message = inner.to_string();
+                    if let Some(i) = message.rfind(" at line ") {
+                        message.truncate(i);
+                    }
                     let message = if inner.is_syntax() || inner.is_eof() {
-                        format!("malformed JSON: {inner}")
+                        format!("malformed JSON at column {}: {message}", inner.column())
                     } else {
-                        inner.to_string()
+                        format!("{message} (column {})", inner.column())
                     };
                     Err(self.error(field, message))
                 }
