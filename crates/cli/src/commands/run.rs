@@ -68,11 +68,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("seeds:      {:?}", experiment.seeds);
     let t = &experiment.train;
     println!(
-        "training:   {:?} (rank {}), lr {:e} {:?}, batch {}, {} epoch{}, on {} ({})",
-        t.method,
+        "training:   {} (rank {}), lr {:e} ({} schedule), batch {}, {} epoch{}, on {} ({})",
+        format!("{:?}", t.method).to_lowercase(),
         t.lora_rank,
         t.learning_rate,
-        t.lr_schedule,
+        format!("{:?}", t.lr_schedule).to_lowercase(),
         t.batch_size,
         t.epochs,
         if t.epochs == 1 { "" } else { "s" },
