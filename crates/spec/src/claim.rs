@@ -307,6 +307,24 @@ impl Checked<'_> {
     }
 }
 
+/// Reads a YAML file into its tree and type; a failure is recorded in `errors`.
+fn read_yaml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    errors: &mut SpecErrors,
+) -> Option<(Node, T)> {
+    let parsed = yaml::read(path).and_then(|node| {
+        let value = node.deserialize(path)?;
+        Ok((node, value))
+    });
+    match parsed {
+        Ok(pair) => Some(pair),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
 fn read_claim_txt(
     path: &Path,
     errors: &mut SpecErrors,
@@ -362,20 +380,7 @@ fn load_universe(
         }
         return None;
     }
-    let node = match yaml::read(path) {
-        Ok(n) => n,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    let universe: UniverseContext = match node.deserialize(path) {
-        Ok(u) => u,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let (node, universe): (Node, UniverseContext) = read_yaml(path, errors)?;
     let file = Checked { path, node: &node };
     file.warn_unknown_keys(
         &FieldPath::root(),
@@ -502,20 +507,7 @@ fn load_question_set(
             official.clone()
         }
     };
-    let node = match yaml::read(&path) {
-        Ok(n) => n,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    let parsed: QuestionFile = match node.deserialize(&path) {
-        Ok(q) => q,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let (node, parsed): (Node, QuestionFile) = read_yaml(&path, errors)?;
     let file = Checked {
         path: &path,
         node: &node,
@@ -694,20 +686,7 @@ fn load_word_masks(path: &Path, errors: &mut SpecErrors) -> Option<WordMasks> {
     if !path.exists() {
         return None;
     }
-    let node = match yaml::read(path) {
-        Ok(n) => n,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    let masks: WordMasks = match node.deserialize(path) {
-        Ok(m) => m,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let (node, masks): (Node, WordMasks) = read_yaml(path, errors)?;
     let file = Checked { path, node: &node };
     let mut ok = true;
     for (i, pattern) in masks.patterns.iter().enumerate() {
