@@ -1,9 +1,17 @@
 //! The transformer engine: one Llama/Qwen-family decoder on libtorch (through `tch`).
 //!
-//! So far this crate owns the runtime: which libtorch this binary was built against, whether
-//! CUDA is linked and usable, and device and thread selection. The model, training, LoRA and
-//! sampling arrive with the engine issue.
+//! - [`runtime`]: which libtorch this binary runs on, CUDA linkage, devices, threads.
+//! - [`config`]: Hugging Face `config.json` for Llama, Qwen2 and Qwen3.
+//! - [`model`]: the decoder, with parameters under HF tensor names.
+//! - [`checkpoint`]: HF checkpoint directories (safetensors, single or sharded).
 
+pub mod checkpoint;
+pub mod config;
+pub mod error;
+pub mod model;
 pub mod runtime;
 
+pub use config::{Family, ModelConfig};
+pub use error::LmError;
+pub use model::Model;
 pub use runtime::{Device, DeviceError, RuntimeInfo};
