@@ -213,3 +213,46 @@ fn a_tiny_sequence_is_overfit() {
     assert!(first > 3.5, "initial loss {first} should be near ln(61)");
     assert!(last < 0.05, "loss after 60 steps: {last}");
 }
+
+/// Our logits against Hugging Face transformers' on the same saved checkpoints. Needs a Python
+/// with torch and transformers: `NEGLECT_HF_PYTHON=/path/to/python cargo test -p neglect-lm
+/// --test model -- --ignored`.
+#[test]
+#[ignore = "needs NEGLECT_HF_PYTHON with torch and transformers"]
+fn hf_transformers_agrees() {
+    let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_logits.py");
+    for (family, tied) in [
+        (Family::Qwen3, true),
+        (Family::Qwen2, false),
+        (Family::Llama, false),
+    ] {
+        let model = tiny(family, tied);
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path(), Kind::Float, usize::MAX).unwrap();
+        let x = ids(2, 10, 61, 9);
+        let rows: Vec<Vec<i64>> = (0..2)
+            .map(|b| Vec::<i64>::try_from(x.get(b)).unwrap())
+            .collect();
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(dir.path())
+            .arg(serde_json::to_string(&rows).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<Vec<Vec<f32>>> = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs: Vec<f32> = theirs.into_iter().flatten().flatten().collect();
+        let theirs = Tensor::from_slice(&theirs).view([2, 10, 61]);
+        let diff = max_abs_diff(&model.forward(&x), &theirs);
+        assert!(
+            diff < 1e-4,
+            "{family:?}: max |ours - transformers| = {diff}"
+        );
+        eprintln!("{family:?}: max |ours - transformers| = {diff:e}");
+    }
+}
