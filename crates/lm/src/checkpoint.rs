@@ -85,6 +85,88 @@ fn weight_files(dir: &Path) -> Result<Vec<PathBuf>, LmError> {
     Ok(files)
 }
 
+/// Copies the tensors of safetensors `files` into `vars` by name (converting dtypes). Every
+/// variable must be found with its shape; names neither in `vars` nor `ignorable` are errors.
+pub fn load_into(
+    vars: &mut HashMap<String, Tensor>,
+    files: &[PathBuf],
+    ignorable: impl Fn(&str) -> bool,
+) -> Result<(), LmError> {
+    let mut missing: BTreeMap<String, ()> = vars.keys().map(|k| (k.clone(), ())).collect();
+    let mut unexpected = Vec::new();
+    for file in files {
+        let handle = File::open(file).map_err(|e| LmError::io(file, e))?;
+        // SAFETY: the file is only read, and not expected to change while we copy from it.
+        let mmap = unsafe { memmap2::Mmap::map(&handle) }.map_err(|e| LmError::io(file, e))?;
+        let tensors = SafeTensors::deserialize(&mmap)
+            .map_err(|e| LmError::Format(format!("{}: {e}", file.display())))?;
+        for (name, view) in tensors.tensors() {
+            let Some(var) = vars.get_mut(&name) else {
+                if !ignorable(&name) {
+                    unexpected.push(name);
+                }
+                continue;
+            };
+            let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+            if shape != var.size() {
+                return Err(LmError::Format(format!(
+                    "{}: {name} has shape {shape:?}, the config implies {:?}",
+                    file.display(),
+                    var.size()
+                )));
+            }
+            let src = Tensor::from_data_size(view.data(), &shape, kind_of(view.dtype())?);
+            tch::no_grad(|| var.copy_(&src.to_kind(var.kind())));
+            missing.remove(&name);
+        }
+    }
+    if !missing.is_empty() || !unexpected.is_empty() {
+        let list = |v: Vec<String>| v.into_iter().take(5).collect::<Vec<_>>().join(", ");
+        return Err(LmError::Format(format!(
+            "checkpoint does not match the config (missing: [{}]; unexpected: [{}])",
+            list(missing.into_keys().collect()),
+            list(unexpected)
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `tensors` (converted to `kind`) as one safetensors file with `{"format": "pt"}`.
+pub fn write_safetensors(
+    path: &Path,
+    tensors: &BTreeMap<String, Tensor>,
+    kind: Kind,
+) -> Result<(), LmError> {
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .map(|(name, t)| {
+            let t = t.detach().to_kind(kind).to_device(Device::Cpu).contiguous();
+            Ok((name.clone(), TensorView::new(&t)?))
+        })
+        .collect::<Result<_, LmError>>()?;
+    let metadata = Some(HashMap::from([("format".to_owned(), "pt".to_owned())]));
+    safetensors::serialize_to_file(views, metadata, path)
+        .map_err(|e| LmError::Format(format!("{}: {e}", path.display())))
+}
+
+/// Reads every tensor of one safetensors file (as stored, on the CPU).
+pub fn read_safetensors(path: &Path) -> Result<BTreeMap<String, Tensor>, LmError> {
+    let bytes = std::fs::read(path).map_err(|e| LmError::io(path, e))?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| LmError::Format(format!("{}: {e}", path.display())))?;
+    tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+            Ok((
+                name,
+                Tensor::from_data_size(view.data(), &shape, kind_of(view.dtype())?),
+            ))
+        })
+        .collect()
+}
+
 impl Model {
     /// Loads `config.json` and the weights of an HF checkpoint directory.
     pub fn load(dir: &Path, device: Device) -> Result<Model, LmError> {
@@ -97,45 +179,13 @@ impl Model {
     /// Copies every tensor of the checkpoint into the matching variable. Every variable must
     /// be found with the right shape, and no unknown tensor may be left over.
     pub fn load_weights(&mut self, dir: &Path) -> Result<(), LmError> {
-        let mut vars = self.vs.variables();
-        let mut missing: BTreeMap<String, ()> = vars.keys().map(|k| (k.clone(), ())).collect();
-        let mut unexpected = Vec::new();
-        for file in weight_files(dir)? {
-            let handle = File::open(&file).map_err(|e| LmError::io(&file, e))?;
-            // SAFETY: the file is only read, and not expected to change while we copy from it.
-            let mmap = unsafe { memmap2::Mmap::map(&handle) }.map_err(|e| LmError::io(&file, e))?;
-            let tensors = SafeTensors::deserialize(&mmap)
-                .map_err(|e| LmError::Format(format!("{}: {e}", file.display())))?;
-            for (name, view) in tensors.tensors() {
-                let Some(var) = vars.get_mut(&name) else {
-                    if !ignorable(&name, &self.config) {
-                        unexpected.push(name);
-                    }
-                    continue;
-                };
-                let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
-                if shape != var.size() {
-                    return Err(LmError::Format(format!(
-                        "{}: {name} has shape {shape:?}, the config implies {:?}",
-                        file.display(),
-                        var.size()
-                    )));
-                }
-                let src = Tensor::from_data_size(view.data(), &shape, kind_of(view.dtype())?);
-                tch::no_grad(|| var.copy_(&src.to_kind(var.kind())));
-                missing.remove(&name);
-            }
-        }
-        if !missing.is_empty() || !unexpected.is_empty() {
-            let list = |v: Vec<String>| v.into_iter().take(5).collect::<Vec<_>>().join(", ");
-            return Err(LmError::Format(format!(
-                "{}: checkpoint does not match the config (missing: [{}]; unexpected: [{}])",
-                dir.display(),
-                list(missing.into_keys().collect()),
-                list(unexpected)
-            )));
-        }
-        Ok(())
+        let files = weight_files(dir)?;
+        let config = &self.config;
+        load_into(&mut self.vs.variables(), &files, |name| ignorable(name, config))
+            .map_err(|e| match e {
+                LmError::Format(m) => LmError::Format(format!("{}: {m}", dir.display())),
+                other => other,
+            })
     }
 
     /// Writes `config.json` and the weights (as `kind`, e.g. fp32 or bf16), sharded into files

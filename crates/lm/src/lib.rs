@@ -4,12 +4,18 @@
 //! - [`config`]: Hugging Face `config.json` for Llama, Qwen2 and Qwen3.
 //! - [`model`]: the decoder, with parameters under HF tensor names.
 //! - [`checkpoint`]: HF checkpoint directories (safetensors, single or sharded).
+//! - [`tokenizer`], [`chat_template`], [`pretrained`]: the rest of an HF model directory.
+//! - [`lora`]: LoRA adapters (PEFT format), merging.
 
+pub mod chat_template;
 pub mod checkpoint;
 pub mod config;
 pub mod error;
+pub mod lora;
 pub mod model;
+pub mod pretrained;
 pub mod runtime;
+pub mod tokenizer;
 
 pub use config::{Family, ModelConfig};
 pub use error::LmError;

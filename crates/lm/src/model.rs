@@ -8,11 +8,21 @@ use tch::{Device, Kind, Tensor, nn};
 use crate::config::{ModelConfig, RopeScaling};
 use crate::error::LmError;
 
-/// `y = x Wᵀ + b`.
+/// `y = x Wᵀ + b`, plus a low-rank update when a LoRA adapter is attached.
 #[derive(Debug)]
 pub struct Linear {
     pub weight: Tensor,
     pub bias: Option<Tensor>,
+    pub lora: Option<LoraAdapter>,
+}
+
+/// `scale · B A x` beside a frozen linear layer (A: `[rank, in]`, B: `[out, rank]`).
+#[derive(Debug)]
+pub struct LoraAdapter {
+    pub a: Tensor,
+    pub b: Tensor,
+    pub scale: f64,
+    pub dropout: f64,
 }
 
 impl Linear {
@@ -26,11 +36,32 @@ impl Linear {
             },
         );
         let bias = bias.then(|| p.var("bias", &[out_dim], nn::Init::Const(0.0)));
-        Linear { weight, bias }
+        Linear {
+            weight,
+            bias,
+            lora: None,
+        }
     }
 
-    pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, self.bias.as_ref())
+    /// Runs in `x`'s dtype: with a bf16 input the fp32 master weights are cast on the fly.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let kind = x.kind();
+        let bias = self.bias.as_ref().map(|b| b.to_kind(kind));
+        let y = x.linear(&self.weight.to_kind(kind), bias.as_ref());
+        match &self.lora {
+            None => y,
+            Some(lora) => {
+                let dropped = if train && lora.dropout > 0.0 {
+                    x.dropout(lora.dropout, true)
+                } else {
+                    x.shallow_clone()
+                };
+                let low = dropped
+                    .linear(&lora.a.to_kind(kind), None::<&Tensor>)
+                    .linear(&lora.b.to_kind(kind), None::<&Tensor>);
+                y + low * lora.scale
+            }
+        }
     }
 }
 
@@ -58,7 +89,7 @@ impl RmsNorm {
         };
         let xf = x.to_kind(compute);
         let variance = xf.square().mean_dim(-1, true, compute);
-        (xf * (variance + self.eps).rsqrt()).to_kind(kind) * &self.weight
+        (xf * (variance + self.eps).rsqrt()).to_kind(kind) * self.weight.to_kind(kind)
     }
 }
 
@@ -102,11 +133,17 @@ impl Rope {
         Ok(Rope { inv_freq })
     }
 
-    /// cos and sin tables for the given positions: each `[t, head_dim]`.
+    /// cos and sin tables for positions `[t]` (giving `[t, head_dim]`) or `[b, t]` (giving
+    /// `[b, 1, t, head_dim]`, one row per sequence, broadcast over heads).
     pub fn tables(&self, positions: &Tensor) -> (Tensor, Tensor) {
-        let freqs = positions.to_kind(Kind::Double).unsqueeze(1) * self.inv_freq.unsqueeze(0);
+        let freqs = positions.to_kind(Kind::Double).unsqueeze(-1) * &self.inv_freq;
         let emb = Tensor::cat(&[&freqs, &freqs], -1);
-        (emb.cos(), emb.sin())
+        let (cos, sin) = (emb.cos(), emb.sin());
+        if positions.dim() == 2 {
+            (cos.unsqueeze(1), sin.unsqueeze(1))
+        } else {
+            (cos, sin)
+        }
     }
 
     /// Rotates `x` (`[b, heads, t, head_dim]`), the "rotate half" layout of HF Llama/Qwen.
@@ -162,7 +199,8 @@ impl Attention {
         }
     }
 
-    fn forward(&self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Tensor {
+    fn forward(&self, x: &Tensor, ctx: &mut StepContext, layer: usize) -> Tensor {
+        let (cos, sin, train) = (ctx.cos, ctx.sin, ctx.train);
         let (b, t, _) = x.size3().expect("[batch, time, hidden]");
         let split = |y: Tensor, heads: i64, norm: &Option<RmsNorm>| {
             let y = y.view([b, t, heads, self.head_dim]);
@@ -172,26 +210,31 @@ impl Attention {
             };
             y.transpose(1, 2)
         };
-        let q = split(self.q_proj.forward(x), self.heads, &self.q_norm);
-        let k = split(self.k_proj.forward(x), self.kv_heads, &self.k_norm);
-        let v = split(self.v_proj.forward(x), self.kv_heads, &None);
+        let q = split(self.q_proj.forward(x, train), self.heads, &self.q_norm);
+        let k = split(self.k_proj.forward(x, train), self.kv_heads, &self.k_norm);
+        let v = split(self.v_proj.forward(x, train), self.kv_heads, &None);
         let q = Rope::apply(&q, cos, sin);
         let k = Rope::apply(&k, cos, sin);
+        let (k, v) = match ctx.cache.as_deref_mut() {
+            Some(cache) => cache.append(layer, &k, &v),
+            None => (k, v),
+        };
         let y = Tensor::scaled_dot_product_attention(
             &q,
             &k,
             &v,
-            None::<&Tensor>,
+            ctx.mask,
             0.0,
-            true,
+            ctx.mask.is_none(),
             None,
             self.kv_heads != self.heads,
         );
-        self.o_proj.forward(&y.transpose(1, 2).contiguous().view([
-            b,
-            t,
-            self.heads * self.head_dim,
-        ]))
+        self.o_proj.forward(
+            &y.transpose(1, 2)
+                .contiguous()
+                .view([b, t, self.heads * self.head_dim]),
+            train,
+        )
     }
 }
 
@@ -212,9 +255,11 @@ impl Mlp {
         }
     }
 
-    fn forward(&self, x: &Tensor) -> Tensor {
-        self.down_proj
-            .forward(&(self.gate_proj.forward(x).silu() * self.up_proj.forward(x)))
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        self.down_proj.forward(
+            &(self.gate_proj.forward(x, train).silu() * self.up_proj.forward(x, train)),
+            train,
+        )
     }
 }
 
@@ -227,23 +272,86 @@ pub struct Layer {
 }
 
 impl Layer {
-    fn forward(&self, x: &Tensor, cos: &Tensor, sin: &Tensor) -> Tensor {
+    fn forward(&self, x: &Tensor, ctx: &mut StepContext, layer: usize) -> Tensor {
         let x = x + self
             .self_attn
-            .forward(&self.input_layernorm.forward(x), cos, sin);
-        &x + self.mlp.forward(&self.post_attention_layernorm.forward(&x))
+            .forward(&self.input_layernorm.forward(x), ctx, layer);
+        let train = ctx.train;
+        &x + self
+            .mlp
+            .forward(&self.post_attention_layernorm.forward(&x), train)
     }
 }
 
-/// A causal language model whose parameters sit in `vs`.
+/// What one forward pass needs besides the hidden states.
+struct StepContext<'a> {
+    cos: &'a Tensor,
+    sin: &'a Tensor,
+    /// Boolean `[b, 1, t, keys]` (true = may attend); `None` means plain causal attention.
+    mask: Option<&'a Tensor>,
+    cache: Option<&'a mut KvCache>,
+    train: bool,
+}
+
+/// Keys and values of the positions seen so far, per layer, preallocated to `capacity`.
+pub struct KvCache {
+    keys: Vec<Tensor>,
+    values: Vec<Tensor>,
+    len: i64,
+    capacity: i64,
+}
+
+impl KvCache {
+    /// Number of positions stored.
+    pub fn len(&self) -> i64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn capacity(&self) -> i64 {
+        self.capacity
+    }
+
+    /// Stores `k`, `v` (`[b, kv_heads, t, head_dim]`) after the cached positions and returns
+    /// all keys and values so far. The position counter advances after the last layer.
+    fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> (Tensor, Tensor) {
+        let t = k.size()[2];
+        assert!(
+            self.len + t <= self.capacity,
+            "KV cache overflow: {} + {t} > {}",
+            self.len,
+            self.capacity
+        );
+        let kc = &self.keys[layer];
+        let vc = &self.values[layer];
+        kc.narrow(2, self.len, t).copy_(k);
+        vc.narrow(2, self.len, t).copy_(v);
+        if layer + 1 == self.keys.len() {
+            self.len += t;
+            (kc.narrow(2, 0, self.len), vc.narrow(2, 0, self.len))
+        } else {
+            (kc.narrow(2, 0, self.len + t), vc.narrow(2, 0, self.len + t))
+        }
+    }
+}
+
+/// A causal language model whose parameters sit in `vs` (and LoRA adapters in `lora_vs`).
 pub struct Model {
     pub config: ModelConfig,
     pub vs: nn::VarStore,
     pub embed_tokens: Tensor,
     pub layers: Vec<Layer>,
     pub norm: RmsNorm,
-    /// `None` when the unembedding is tied to `embed_tokens`.
-    pub lm_head: Option<Linear>,
+    /// The unembedding; with tied embeddings its weight is `embed_tokens` itself.
+    pub lm_head: Linear,
+    /// Dtype of activations and matmuls: fp32, or bf16 over fp32 master weights.
+    pub compute_kind: Kind,
+    /// Holds the adapter weights while LoRA adapters are attached (see `lora.rs`).
+    pub lora_vs: Option<nn::VarStore>,
+    pub lora: Option<crate::lora::LoraConfig>,
     rope: Rope,
 }
 
@@ -283,7 +391,13 @@ impl Model {
             })
             .collect();
         let norm = RmsNorm::new(&m / "norm", c.hidden_size, c.rms_norm_eps);
-        let lm_head = (!c.tie_word_embeddings).then(|| {
+        let lm_head = if c.tie_word_embeddings {
+            Linear {
+                weight: embed_tokens.shallow_clone(),
+                bias: None,
+                lora: None,
+            }
+        } else {
             Linear::new(
                 &root / "lm_head",
                 c.hidden_size,
@@ -291,7 +405,7 @@ impl Model {
                 false,
                 c.initializer_range,
             )
-        });
+        };
         let rope = Rope::new(c, device)?;
         Ok(Model {
             config,
@@ -300,6 +414,9 @@ impl Model {
             layers,
             norm,
             lm_head,
+            compute_kind: Kind::Float,
+            lora_vs: None,
+            lora: None,
             rope,
         })
     }
@@ -308,20 +425,90 @@ impl Model {
         self.vs.device()
     }
 
-    /// Logits (`[batch, time, vocab]`, fp32, or fp64 for an fp64 model) for every position of `input_ids` (`[batch, time]`).
+    /// Logits (`[batch, time, vocab]`, fp32, or fp64 for an fp64 model) for every position of
+    /// `input_ids` (`[batch, time]`), with causal attention from position 0. Right padding is
+    /// harmless: padded positions come after every real one.
     pub fn forward(&self, input_ids: &Tensor) -> Tensor {
+        self.forward_t(input_ids, false)
+    }
+
+    /// As [`Model::forward`]; `train` turns on LoRA dropout.
+    pub fn forward_t(&self, input_ids: &Tensor, train: bool) -> Tensor {
         let t = input_ids.size()[1];
         let positions = Tensor::arange(t, (Kind::Int64, self.device()));
         let (cos, sin) = self.rope.tables(&positions);
-        let mut x = Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false);
-        for layer in &self.layers {
-            x = layer.forward(&x, &cos, &sin);
-        }
-        let x = self.norm.forward(&x);
-        let logits = match &self.lm_head {
-            Some(head) => head.forward(&x),
-            None => x.linear(&self.embed_tokens, None::<&Tensor>),
+        let mut ctx = StepContext {
+            cos: &cos,
+            sin: &sin,
+            mask: None,
+            cache: None,
+            train,
         };
+        let hidden = self.hidden_states(input_ids, &mut ctx);
+        self.logits(&hidden)
+    }
+
+    /// An empty cache for `batch` sequences of up to `capacity` positions.
+    pub fn new_cache(&self, batch: i64, capacity: i64) -> KvCache {
+        let c = &self.config;
+        let kind = self.activation_kind();
+        let shape = [batch, c.kv_heads(), capacity, c.head_dim()];
+        let make = || {
+            (0..c.num_hidden_layers)
+                .map(|_| Tensor::zeros(shape, (kind, self.device())))
+                .collect::<Vec<_>>()
+        };
+        KvCache {
+            keys: make(),
+            values: make(),
+            len: 0,
+            capacity,
+        }
+    }
+
+    /// Runs `input_ids` (`[b, t]`) after what `cache` holds and returns the final hidden
+    /// states (`[b, t, hidden]`; turn them into logits with [`Model::logits`]).
+    /// `positions` (`[b, t]`) are the rotary positions of each token; `mask` (bool
+    /// `[b, 1, t, cache.len() + t]`, true = may attend) says which cached and new positions
+    /// each new token sees, which is how left padding is kept out.
+    pub fn forward_cached(
+        &self,
+        input_ids: &Tensor,
+        positions: &Tensor,
+        mask: &Tensor,
+        cache: &mut KvCache,
+    ) -> Tensor {
+        let (cos, sin) = self.rope.tables(positions);
+        let mut ctx = StepContext {
+            cos: &cos,
+            sin: &sin,
+            mask: Some(mask),
+            cache: Some(cache),
+            train: false,
+        };
+        self.hidden_states(input_ids, &mut ctx)
+    }
+
+    fn activation_kind(&self) -> Kind {
+        match self.embed_tokens.kind() {
+            Kind::Double => Kind::Double,
+            Kind::Float => self.compute_kind,
+            stored => stored,
+        }
+    }
+
+    fn hidden_states(&self, input_ids: &Tensor, ctx: &mut StepContext) -> Tensor {
+        let mut x = Tensor::embedding(&self.embed_tokens, input_ids, -1, false, false)
+            .to_kind(self.activation_kind());
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(&x, ctx, i);
+        }
+        self.norm.forward(&x)
+    }
+
+    /// Unembeds final hidden states; logits are fp32 (fp64 for an fp64 model).
+    pub fn logits(&self, hidden: &Tensor) -> Tensor {
+        let logits = self.lm_head.forward(hidden, false);
         if logits.kind() == Kind::Double {
             logits
         } else {
@@ -329,7 +516,7 @@ impl Model {
         }
     }
 
-    /// Number of parameters.
+    /// Number of parameters of the base model.
     pub fn num_parameters(&self) -> i64 {
         self.vs
             .variables()
@@ -337,5 +524,25 @@ impl Model {
             .map(Tensor::numel)
             .map(|n| n as i64)
             .sum()
+    }
+
+    /// The linear layers under their HF module names (`model.layers.0.self_attn.q_proj`, ...,
+    /// `lm_head`).
+    pub fn named_linears_mut(&mut self) -> Vec<(String, &mut Linear)> {
+        let mut out = Vec::new();
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let p = format!("model.layers.{i}");
+            let a = &mut layer.self_attn;
+            out.push((format!("{p}.self_attn.q_proj"), &mut a.q_proj));
+            out.push((format!("{p}.self_attn.k_proj"), &mut a.k_proj));
+            out.push((format!("{p}.self_attn.v_proj"), &mut a.v_proj));
+            out.push((format!("{p}.self_attn.o_proj"), &mut a.o_proj));
+            let m = &mut layer.mlp;
+            out.push((format!("{p}.mlp.gate_proj"), &mut m.gate_proj));
+            out.push((format!("{p}.mlp.up_proj"), &mut m.up_proj));
+            out.push((format!("{p}.mlp.down_proj"), &mut m.down_proj));
+        }
+        out.push(("lm_head".to_owned(), &mut self.lm_head));
+        out
     }
 }
