@@ -6,6 +6,7 @@
 //! - [`checkpoint`]: HF checkpoint directories (safetensors, single or sharded).
 //! - [`tokenizer`], [`chat_template`], [`pretrained`]: the rest of an HF model directory.
 //! - [`lora`]: LoRA adapters (PEFT format), merging.
+//! - [`sampling`], [`scoring`]: KV-cache generation and continuation log-probs.
 
 pub mod chat_template;
 pub mod checkpoint;
@@ -15,6 +16,8 @@ pub mod lora;
 pub mod model;
 pub mod pretrained;
 pub mod runtime;
+pub mod sampling;
+pub mod scoring;
 pub mod tokenizer;
 
 pub use config::{Family, ModelConfig};

@@ -102,7 +102,9 @@ impl Model {
             }
             let (out_dim, in_dim) = (linear.weight.size()[0], linear.weight.size()[1]);
             let bound = 1.0 / (in_dim as f64).sqrt();
-            let module = root.sub("base_model").sub("model").sub(&name);
+            let module = name
+                .split('.')
+                .fold(root.sub("base_model").sub("model"), |p, part| p.sub(part));
             let a = module.sub("lora_A").var(
                 "weight",
                 &[r, in_dim],

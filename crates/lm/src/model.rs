@@ -315,6 +315,13 @@ impl KvCache {
         self.capacity
     }
 
+    /// Keeps only the sequences at `rows` (an int64 index tensor), e.g. dropping finished ones.
+    pub fn retain(&mut self, rows: &Tensor) {
+        for t in self.keys.iter_mut().chain(self.values.iter_mut()) {
+            *t = t.index_select(0, rows);
+        }
+    }
+
     /// Stores `k`, `v` (`[b, kv_heads, t, head_dim]`) after the cached positions and returns
     /// all keys and values so far. The position counter advances after the last layer.
     fn append(&mut self, layer: usize, k: &Tensor, v: &Tensor) -> (Tensor, Tensor) {
@@ -446,6 +453,22 @@ impl Model {
         };
         let hidden = self.hidden_states(input_ids, &mut ctx);
         self.logits(&hidden)
+    }
+
+    /// Final hidden states (`[b, t, hidden]`) under plain causal attention; unembed the
+    /// positions you need with [`Model::logits`].
+    pub fn hidden(&self, input_ids: &Tensor) -> Tensor {
+        let t = input_ids.size()[1];
+        let positions = Tensor::arange(t, (Kind::Int64, self.device()));
+        let (cos, sin) = self.rope.tables(&positions);
+        let mut ctx = StepContext {
+            cos: &cos,
+            sin: &sin,
+            mask: None,
+            cache: None,
+            train: false,
+        };
+        self.hidden_states(input_ids, &mut ctx)
     }
 
     /// An empty cache for `batch` sequences of up to `capacity` positions.
