@@ -71,7 +71,11 @@ fn raise_exception(message: String) -> Result<String, JinjaError> {
 fn strftime_now(format: String) -> String {
     // Templates use this for "today's date" in system prompts; a fixed date keeps renders
     // reproducible, so we never read the clock here.
-    format.replace("%Y", "2026").replace("%m", "01").replace("%d", "01").replace("%B", "January")
+    format
+        .replace("%Y", "2026")
+        .replace("%m", "01")
+        .replace("%d", "01")
+        .replace("%B", "January")
 }
 
 impl ChatTemplate {
@@ -114,11 +118,17 @@ impl ChatTemplate {
         extra: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<String, LmError> {
         let mut context = extra.clone();
-        context.insert("messages".into(), serde_json::to_value(messages).expect("messages"));
+        context.insert(
+            "messages".into(),
+            serde_json::to_value(messages).expect("messages"),
+        );
         context.insert("add_generation_prompt".into(), add_generation_prompt.into());
         context.insert("bos_token".into(), self.bos_token.clone().into());
         context.insert("eos_token".into(), self.eos_token.clone().into());
-        let template = self.env.get_template(TEMPLATE_NAME).expect("added in new()");
+        let template = self
+            .env
+            .get_template(TEMPLATE_NAME)
+            .expect("added in new()");
         template
             .render(serde_json::Value::Object(context))
             .map_err(|e| LmError::Format(format!("chat template: {e:#}")))

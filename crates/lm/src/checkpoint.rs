@@ -181,11 +181,13 @@ impl Model {
     pub fn load_weights(&mut self, dir: &Path) -> Result<(), LmError> {
         let files = weight_files(dir)?;
         let config = &self.config;
-        load_into(&mut self.vs.variables(), &files, |name| ignorable(name, config))
-            .map_err(|e| match e {
-                LmError::Format(m) => LmError::Format(format!("{}: {m}", dir.display())),
-                other => other,
-            })
+        load_into(&mut self.vs.variables(), &files, |name| {
+            ignorable(name, config)
+        })
+        .map_err(|e| match e {
+            LmError::Format(m) => LmError::Format(format!("{}: {m}", dir.display())),
+            other => other,
+        })
     }
 
     /// Writes `config.json` and the weights (as `kind`, e.g. fp32 or bf16), sharded into files

@@ -7,6 +7,7 @@
 //! - [`tokenizer`], [`chat_template`], [`pretrained`]: the rest of an HF model directory.
 //! - [`lora`]: LoRA adapters (PEFT format), merging.
 //! - [`sampling`], [`scoring`]: KV-cache generation and continuation log-probs.
+//! - [`train`]: full and LoRA fine-tuning with checkpoints and resume.
 
 pub mod chat_template;
 pub mod checkpoint;
@@ -19,6 +20,7 @@ pub mod runtime;
 pub mod sampling;
 pub mod scoring;
 pub mod tokenizer;
+pub mod train;
 
 pub use config::{Family, ModelConfig};
 pub use error::LmError;

@@ -16,7 +16,13 @@ pub const ADAPTER_WEIGHTS_FILE: &str = "adapter_model.safetensors";
 
 /// The attention and MLP projections; add `lm_head` to adapt the unembedding too.
 pub const DEFAULT_TARGETS: [&str; 7] = [
-    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "o_proj",
+    "gate_proj",
+    "up_proj",
+    "down_proj",
 ];
 
 /// Adapter shape and training settings, as PEFT's `LoraConfig` names them.
@@ -62,7 +68,10 @@ impl LoraConfig {
 
     fn validate(&self) -> Result<(), LmError> {
         if self.r < 1 {
-            return Err(LmError::Format(format!("LoRA rank must be >= 1, got {}", self.r)));
+            return Err(LmError::Format(format!(
+                "LoRA rank must be >= 1, got {}",
+                self.r
+            )));
         }
         if !(0.0..1.0).contains(&self.lora_dropout) {
             return Err(LmError::Format(format!(

@@ -43,7 +43,9 @@ impl GenerationConfig {
     /// `eos_token_id`, which HF allows to be one id or a list.
     pub fn eos_ids(&self) -> Vec<u32> {
         match self.raw.get("eos_token_id") {
-            Some(serde_json::Value::Number(n)) => n.as_u64().map(|n| n as u32).into_iter().collect(),
+            Some(serde_json::Value::Number(n)) => {
+                n.as_u64().map(|n| n as u32).into_iter().collect()
+            }
             Some(serde_json::Value::Array(a)) => a
                 .iter()
                 .filter_map(|v| v.as_u64())

@@ -128,8 +128,14 @@ fn next_tokens(logits: &Tensor, params: &SamplingParams, rngs: &mut [&mut ChaCha
     keep = keep.clamp_max(vocab);
     let keep: Vec<i64> = Vec::try_from(&keep.to_device(tch::Device::Cpu)).expect("int64");
     let width = *keep.iter().max().expect("non-empty batch");
-    let sorted = sorted.narrow(1, 0, width).to_device(tch::Device::Cpu).contiguous();
-    let ids = ids.narrow(1, 0, width).to_device(tch::Device::Cpu).contiguous();
+    let sorted = sorted
+        .narrow(1, 0, width)
+        .to_device(tch::Device::Cpu)
+        .contiguous();
+    let ids = ids
+        .narrow(1, 0, width)
+        .to_device(tch::Device::Cpu)
+        .contiguous();
     let sorted: Vec<Vec<f32>> = Vec::try_from(&sorted).expect("f32 rows");
     let ids: Vec<Vec<i64>> = Vec::try_from(&ids).expect("int64 rows");
     (0..rngs.len())
@@ -180,7 +186,9 @@ fn generate_batch(
     let b = requests.len() as i64;
     let lengths: Vec<i64> = requests.iter().map(|r| r.prompt.len() as i64).collect();
     if lengths.contains(&0) {
-        return Err(LmError::Format("cannot generate from an empty prompt".into()));
+        return Err(LmError::Format(
+            "cannot generate from an empty prompt".into(),
+        ));
     }
     let p = *lengths.iter().max().expect("non-empty");
     let max_new = params.max_new_tokens as i64;
@@ -205,14 +213,22 @@ fn generate_batch(
         }
     }
     let ids = Tensor::from_slice(&ids).view([b, p]).to_device(device);
-    let positions = Tensor::from_slice(&positions).view([b, p]).to_device(device);
-    let mut key_valid = Tensor::from_slice(&valid).view([b, capacity]).to_device(device);
+    let positions = Tensor::from_slice(&positions)
+        .view([b, p])
+        .to_device(device);
+    let mut key_valid = Tensor::from_slice(&valid)
+        .view([b, capacity])
+        .to_device(device);
 
     // Prefill: causal within the prompt, padding keys hidden; a padding query sees itself so
     // that no attention row is empty.
     let causal = Tensor::ones([p, p], (Kind::Bool, device)).tril(0);
     let eye = Tensor::eye(p, (Kind::Bool, device));
-    let mask = (key_valid.narrow(1, 0, p).view([b, 1, 1, p]).logical_and(&causal)).logical_or(&eye);
+    let mask = (key_valid
+        .narrow(1, 0, p)
+        .view([b, 1, 1, p])
+        .logical_and(&causal))
+    .logical_or(&eye);
     let mut cache = model.new_cache(b, capacity);
     let hidden = model.forward_cached(&ids, &positions, &mask, &mut cache);
     let mut logits = model.logits(&hidden.narrow(1, p - 1, 1)).squeeze_dim(1);
@@ -247,7 +263,12 @@ fn generate_batch(
             row.tokens.push(tok);
             if !params.stop.is_empty() {
                 let text = decode(&row.tokens)?;
-                if let Some(cut) = params.stop.iter().filter_map(|s| text.find(s.as_str())).min() {
+                if let Some(cut) = params
+                    .stop
+                    .iter()
+                    .filter_map(|s| text.find(s.as_str()))
+                    .min()
+                {
                     row.text = Some(text[..cut].to_owned());
                     row.finish = Some(FinishReason::StopString);
                     continue;
@@ -263,10 +284,7 @@ fn generate_batch(
         if still.is_empty() {
             break;
         }
-        let next: Vec<i64> = still
-            .iter()
-            .map(|&slot| picked[slot] as i64)
-            .collect();
+        let next: Vec<i64> = still.iter().map(|&slot| picked[slot] as i64).collect();
         if still.len() < active.len() {
             let keep = Tensor::from_slice(&still.iter().map(|&s| s as i64).collect::<Vec<_>>())
                 .to_device(device);
@@ -275,10 +293,7 @@ fn generate_batch(
             active = still.iter().map(|&slot| active[slot]).collect();
         }
         let n = active.len() as i64;
-        let pos: Vec<i64> = active
-            .iter()
-            .map(|&a| lengths[a] + step)
-            .collect();
+        let pos: Vec<i64> = active.iter().map(|&a| lengths[a] + step).collect();
         let input = Tensor::from_slice(&next).view([n, 1]).to_device(device);
         let pos = Tensor::from_slice(&pos).view([n, 1]).to_device(device);
         let seen = cache.len() + 1;

@@ -81,7 +81,9 @@ fn score_batch(
     let picked = hidden.index(&[Some(rows), Some(positions)]);
     let logprobs = model.logits(&picked).log_softmax(-1, Kind::Double);
     let target = Tensor::from_slice(&targets).to_device(device);
-    let chosen = logprobs.gather(1, &target.unsqueeze(1), false).squeeze_dim(1);
+    let chosen = logprobs
+        .gather(1, &target.unsqueeze(1), false)
+        .squeeze_dim(1);
     let greedy = logprobs.argmax(-1, false).eq_tensor(&target);
     let chosen: Vec<f64> = Vec::try_from(&chosen.to_device(tch::Device::Cpu))?;
     let greedy: Vec<bool> = Vec::try_from(&greedy.to_device(tch::Device::Cpu))?;

@@ -56,11 +56,12 @@ impl Tokenizer {
                 path.display()
             )));
         }
-        let inner = tokenizers::Tokenizer::from_file(&path).map_err(|e| tokenizers_error(&path, e))?;
+        let inner =
+            tokenizers::Tokenizer::from_file(&path).map_err(|e| tokenizers_error(&path, e))?;
         let config_path = dir.join(TOKENIZER_CONFIG_FILE);
         let config = if config_path.is_file() {
-            let text = std::fs::read_to_string(&config_path)
-                .map_err(|e| LmError::io(&config_path, e))?;
+            let text =
+                std::fs::read_to_string(&config_path).map_err(|e| LmError::io(&config_path, e))?;
             match serde_json::from_str(&text).map_err(|e| tokenizers_error(&config_path, e))? {
                 serde_json::Value::Object(map) => map,
                 _ => {
@@ -183,13 +184,14 @@ where
                 .collect(),
         )
         .build();
-    let mut built = TokenizerBuilder::<BPE, NormalizerWrapper, ByteLevel, ByteLevel, ByteLevel>::new()
-        .with_model(BPE::default())
-        .with_pre_tokenizer(Some(byte_level))
-        .with_post_processor(Some(byte_level))
-        .with_decoder(Some(byte_level))
-        .build()
-        .map_err(|e| LmError::Format(format!("tokenizer: {e}")))?;
+    let mut built =
+        TokenizerBuilder::<BPE, NormalizerWrapper, ByteLevel, ByteLevel, ByteLevel>::new()
+            .with_model(BPE::default())
+            .with_pre_tokenizer(Some(byte_level))
+            .with_post_processor(Some(byte_level))
+            .with_decoder(Some(byte_level))
+            .build()
+            .map_err(|e| LmError::Format(format!("tokenizer: {e}")))?;
     built
         .train(&mut trainer, texts)
         .map_err(|e| LmError::Format(format!("tokenizer training: {e}")))?;

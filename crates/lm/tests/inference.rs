@@ -36,7 +36,11 @@ fn naive_greedy(model: &Model, prompt: &[u32], n: usize) -> Vec<u32> {
     for _ in 0..n {
         let ids = Tensor::from_slice(&seq).view([1, -1]);
         let logits = tch::no_grad(|| model.forward(&ids));
-        let next = logits.get(0).get(seq.len() as i64 - 1).argmax(-1, false).int64_value(&[]);
+        let next = logits
+            .get(0)
+            .get(seq.len() as i64 - 1)
+            .argmax(-1, false)
+            .int64_value(&[]);
         out.push(next as u32);
         seq.push(next);
     }
@@ -44,12 +48,21 @@ fn naive_greedy(model: &Model, prompt: &[u32], n: usize) -> Vec<u32> {
 }
 
 fn prompts() -> Vec<Vec<u32>> {
-    vec![vec![5, 9, 2], vec![7], vec![3, 1, 4, 1, 5, 9, 2, 6], vec![8, 8]]
+    vec![
+        vec![5, 9, 2],
+        vec![7],
+        vec![3, 1, 4, 1, 5, 9, 2, 6],
+        vec![8, 8],
+    ]
 }
 
 #[test]
 fn cached_batched_greedy_matches_naive_decoding() {
-    for (family, tied) in [(Family::Qwen3, true), (Family::Llama, false), (Family::Qwen2, false)] {
+    for (family, tied) in [
+        (Family::Qwen3, true),
+        (Family::Llama, false),
+        (Family::Qwen2, false),
+    ] {
         let model = tiny(family, tied);
         let requests: Vec<GenerationRequest> = prompts()
             .into_iter()
@@ -67,7 +80,12 @@ fn cached_batched_greedy_matches_naive_decoding() {
         )
         .unwrap();
         for (r, c) in requests.iter().zip(&out) {
-            assert_eq!(c.tokens, naive_greedy(&model, &r.prompt, 12), "{family:?} {:?}", r.prompt);
+            assert_eq!(
+                c.tokens,
+                naive_greedy(&model, &r.prompt, 12),
+                "{family:?} {:?}",
+                r.prompt
+            );
             assert_eq!(c.finish_reason, FinishReason::Length);
         }
     }
@@ -80,11 +98,23 @@ fn stop_tokens_end_rows_independently() {
         .into_iter()
         .map(|prompt| GenerationRequest { prompt, seed: 0 })
         .collect();
-    let free: Vec<Vec<u32>> = requests.iter().map(|r| naive_greedy(&model, &r.prompt, 10)).collect();
+    let free: Vec<Vec<u32>> = requests
+        .iter()
+        .map(|r| naive_greedy(&model, &r.prompt, 10))
+        .collect();
     // Make the third token of the first row a stop token.
     let stop = free[0][2];
-    let out = generate(&model, &requests, &SamplingParams::greedy(10), &[stop], 0, 4, &no_decode, |_, _| {})
-        .unwrap();
+    let out = generate(
+        &model,
+        &requests,
+        &SamplingParams::greedy(10),
+        &[stop],
+        0,
+        4,
+        &no_decode,
+        |_, _| {},
+    )
+    .unwrap();
     for (expected, c) in free.iter().zip(&out) {
         match expected.iter().position(|&t| t == stop) {
             Some(at) => {
@@ -109,7 +139,10 @@ fn seeded_sampling_is_deterministic_and_batch_independent() {
     let requests: Vec<GenerationRequest> = prompts()
         .into_iter()
         .enumerate()
-        .map(|(i, prompt)| GenerationRequest { prompt, seed: 100 + i as u64 })
+        .map(|(i, prompt)| GenerationRequest {
+            prompt,
+            seed: 100 + i as u64,
+        })
         .collect();
     let run = |reqs: &[GenerationRequest], batch| {
         generate(&model, reqs, &params, &[], 0, batch, &no_decode, |_, _| {})
@@ -122,9 +155,15 @@ fn seeded_sampling_is_deterministic_and_batch_independent() {
     let b = run(&requests, 4);
     assert_eq!(a, b, "same seeds, same samples");
     let alone = run(&requests[2..3], 1);
-    assert_eq!(alone[0], a[2], "a request's sample does not depend on its batch");
+    assert_eq!(
+        alone[0], a[2],
+        "a request's sample does not depend on its batch"
+    );
     let other_seed = run(
-        &[GenerationRequest { prompt: requests[2].prompt.clone(), seed: 7 }],
+        &[GenerationRequest {
+            prompt: requests[2].prompt.clone(),
+            seed: 7,
+        }],
         1,
     );
     assert_ne!(other_seed[0], a[2], "another seed gives another sample");
@@ -136,7 +175,10 @@ fn stop_strings_cut_the_text() {
     let decode = |ids: &[u32]| -> Result<String, neglect_lm::LmError> {
         Ok(ids.iter().map(|i| format!("<{i}>")).collect())
     };
-    let request = GenerationRequest { prompt: vec![5, 9, 2], seed: 0 };
+    let request = GenerationRequest {
+        prompt: vec![5, 9, 2],
+        seed: 0,
+    };
     let free = naive_greedy(&model, &request.prompt, 8);
     let stop = format!("<{}>", free[3]);
     let params = SamplingParams {
@@ -154,27 +196,56 @@ fn stop_strings_cut_the_text() {
 fn scores_match_a_full_forward_pass() {
     let model = tiny(Family::Llama, false);
     let requests = vec![
-        ScoreRequest { prompt: vec![1, 2, 3], continuation: vec![4, 5] },
-        ScoreRequest { prompt: vec![9], continuation: vec![10, 11, 12, 13] },
-        ScoreRequest { prompt: vec![7, 7, 7, 7, 7], continuation: vec![1] },
+        ScoreRequest {
+            prompt: vec![1, 2, 3],
+            continuation: vec![4, 5],
+        },
+        ScoreRequest {
+            prompt: vec![9],
+            continuation: vec![10, 11, 12, 13],
+        },
+        ScoreRequest {
+            prompt: vec![7, 7, 7, 7, 7],
+            continuation: vec![1],
+        },
     ];
     let scores = score(&model, &requests, 0, 2).unwrap();
     for (r, s) in requests.iter().zip(&scores) {
-        let seq: Vec<i64> = r.prompt.iter().chain(&r.continuation).map(|&t| t as i64).collect();
+        let seq: Vec<i64> = r
+            .prompt
+            .iter()
+            .chain(&r.continuation)
+            .map(|&t| t as i64)
+            .collect();
         let logp = tch::no_grad(|| model.forward(&Tensor::from_slice(&seq).view([1, -1])))
             .log_softmax(-1, Kind::Double)
             .get(0);
         let mut expected = 0.0;
         for (k, &tok) in r.continuation.iter().enumerate() {
-            let lp = logp.get((r.prompt.len() + k - 1) as i64).double_value(&[tok as i64]);
-            assert!((lp - s.token_logprobs[k]).abs() < 1e-4, "{lp} vs {}", s.token_logprobs[k]);
+            let lp = logp
+                .get((r.prompt.len() + k - 1) as i64)
+                .double_value(&[tok as i64]);
+            assert!(
+                (lp - s.token_logprobs[k]).abs() < 1e-4,
+                "{lp} vs {}",
+                s.token_logprobs[k]
+            );
             expected += lp;
         }
         assert!((expected - s.logprob).abs() < 1e-4);
     }
     // The greedy continuation is flagged as such.
     let greedy = naive_greedy(&model, &[1, 2, 3], 3);
-    let s = score(&model, &[ScoreRequest { prompt: vec![1, 2, 3], continuation: greedy }], 0, 1).unwrap();
+    let s = score(
+        &model,
+        &[ScoreRequest {
+            prompt: vec![1, 2, 3],
+            continuation: greedy,
+        }],
+        0,
+        1,
+    )
+    .unwrap();
     assert!(s[0].is_greedy);
     assert!(!scores[0].is_greedy || scores[0].token_logprobs.iter().all(|&l| l > -1.0));
 }
@@ -221,7 +292,9 @@ fn lora_trains_only_adapters_and_merges_to_the_same_logits() {
         let before = model.forward(&ids);
         // (tch's RNG is global and tests run in parallel, so the base is saved, not re-seeded.)
         let base_dir = tempfile::tempdir().unwrap();
-        model.save(base_dir.path(), Kind::Float, usize::MAX).unwrap();
+        model
+            .save(base_dir.path(), Kind::Float, usize::MAX)
+            .unwrap();
         model
             .attach_lora(&LoraConfig::new(4, 8.0, 0.0, true), 3)
             .unwrap();
@@ -230,12 +303,17 @@ fn lora_trains_only_adapters_and_merges_to_the_same_logits() {
             "fresh adapters (B = 0) change nothing"
         );
         let names: Vec<String> = model.trainable().into_keys().collect();
-        assert!(names.contains(&"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight".to_owned()));
+        assert!(names.contains(
+            &"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight".to_owned()
+        ));
         assert!(names.contains(&"base_model.model.lm_head.lora_B.weight".to_owned()));
         assert_eq!(names.len(), 2 * (2 * 7 + 1));
         train_steps(&model, 5);
         let adapted = model.forward(&ids);
-        assert!(max_abs_diff(&before, &adapted) > 1e-3, "training moved the outputs");
+        assert!(
+            max_abs_diff(&before, &adapted) > 1e-3,
+            "training moved the outputs"
+        );
         for (name, original) in &base {
             let now = &model.vs.variables()[name];
             assert_eq!(max_abs_diff(original, now), 0.0, "{name} must stay frozen");
@@ -252,18 +330,34 @@ fn lora_trains_only_adapters_and_merges_to_the_same_logits() {
         let mut fresh = Model::load(base_dir.path(), Device::Cpu).unwrap();
         fresh.load_adapter(dir.path()).unwrap();
         let d = max_abs_diff(&adapted, &fresh.forward(&ids));
-        assert!(d < 1e-5, "{family:?}: adapter reload differs by {d}; max logit {}", adapted.abs().max().double_value(&[]));
+        assert!(
+            d < 1e-5,
+            "{family:?}: adapter reload differs by {d}; max logit {}",
+            adapted.abs().max().double_value(&[])
+        );
         // Merge: the same function with plain weights, saved as an ordinary checkpoint.
         model.merge_lora().unwrap();
         assert!(max_abs_diff(&adapted, &model.forward(&ids)) < 1e-4);
         let merged_dir = tempfile::tempdir().unwrap();
-        model.save(merged_dir.path(), Kind::Float, usize::MAX).unwrap();
+        model
+            .save(merged_dir.path(), Kind::Float, usize::MAX)
+            .unwrap();
         let reloaded = Model::load(merged_dir.path(), Device::Cpu).unwrap();
         assert!(max_abs_diff(&adapted, &reloaded.forward(&ids)) < 1e-4);
         if tied {
-            assert!(!reloaded.config.tie_word_embeddings, "an adapted tied head is untied");
+            assert!(
+                !reloaded.config.tie_word_embeddings,
+                "an adapted tied head is untied"
+            );
             assert_eq!(
-                max_abs_diff(&reloaded.embed_tokens, &base.iter().find(|(n, _)| n == "model.embed_tokens.weight").unwrap().1),
+                max_abs_diff(
+                    &reloaded.embed_tokens,
+                    &base
+                        .iter()
+                        .find(|(n, _)| n == "model.embed_tokens.weight")
+                        .unwrap()
+                        .1
+                ),
                 0.0,
                 "input embeddings are unchanged by merging"
             );
@@ -275,10 +369,22 @@ fn lora_trains_only_adapters_and_merges_to_the_same_logits() {
 fn lora_rejects_bad_settings() {
     let mut model = tiny(Family::Qwen3, true);
     let mut config = LoraConfig::new(0, 8.0, 0.0, false);
-    assert!(model.attach_lora(&config, 0).unwrap_err().to_string().contains("rank"));
+    assert!(
+        model
+            .attach_lora(&config, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("rank")
+    );
     config.r = 4;
     config.target_modules = vec!["qproj".into()];
-    assert!(model.attach_lora(&config, 0).unwrap_err().to_string().contains("qproj"));
+    assert!(
+        model
+            .attach_lora(&config, 0)
+            .unwrap_err()
+            .to_string()
+            .contains("qproj")
+    );
 }
 
 mod tokenizer_and_template {
@@ -295,7 +401,12 @@ mod tokenizer_and_template {
     }
 
     pub fn trained() -> Tokenizer {
-        let inner = train_byte_level_bpe(corpus().into_iter(), 300, &["<|endoftext|>", "<|im_start|>", "<|im_end|>"]).unwrap();
+        let inner = train_byte_level_bpe(
+            corpus().into_iter(),
+            300,
+            &["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        )
+        .unwrap();
         let config = serde_json::json!({
             "eos_token": "<|im_end|>",
             "pad_token": "<|endoftext|>",
@@ -325,7 +436,9 @@ mod tokenizer_and_template {
         let back = Tokenizer::load(dir.path()).unwrap();
         assert_eq!(back.encode(text, false).unwrap(), enc.ids);
         assert_eq!(back.eos_token.as_deref(), Some("<|im_end|>"));
-        let template = ChatTemplate::load(dir.path(), &back).unwrap().expect("template kept");
+        let template = ChatTemplate::load(dir.path(), &back)
+            .unwrap()
+            .expect("template kept");
         assert!(template.source.contains("im_start"));
     }
 
@@ -334,10 +447,18 @@ mod tokenizer_and_template {
         let tok = trained();
         let template = ChatTemplate::new(CHATML, "", "<|im_end|>").unwrap();
         let messages = vec![
-            ChatMessage { role: "system".into(), content: "Be brief.".into() },
-            ChatMessage { role: "user".into(), content: "  Who wrote it?  ".into() },
+            ChatMessage {
+                role: "system".into(),
+                content: "Be brief.".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: "  Who wrote it?  ".into(),
+            },
         ];
-        let text = template.render(&messages, true, &Default::default()).unwrap();
+        let text = template
+            .render(&messages, true, &Default::default())
+            .unwrap();
         assert_eq!(
             text,
             "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nWho wrote it?<|im_end|>\n<|im_start|>assistant\n"
@@ -349,8 +470,14 @@ mod tokenizer_and_template {
         let source = "{%- set ns = namespace(n=0) -%}{%- for m in messages[::-1] -%}{%- if m.content.startswith('W') -%}{%- set ns.n = ns.n + 1 -%}{%- endif -%}{%- endfor -%}{{ ns.n }}{% if messages[0].role != 'system' %}{{ raise_exception('system first') }}{% endif %}";
         let t = ChatTemplate::new(source, "", "").unwrap();
         let two = vec![
-            ChatMessage { role: "system".into(), content: "Why".into() },
-            ChatMessage { role: "user".into(), content: "What".into() },
+            ChatMessage {
+                role: "system".into(),
+                content: "Why".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: "What".into(),
+            },
         ];
         assert_eq!(t.render(&two, false, &Default::default()).unwrap(), "2");
         let err = t.render(&two[1..], false, &Default::default()).unwrap_err();
