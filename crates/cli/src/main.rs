@@ -27,6 +27,12 @@ enum Command {
     Claims(commands::claims::ClaimsCommand),
     /// Run an experiment grid (experiments/*.toml). For now: validate it and print the plan.
     Run(commands::run::RunArgs),
+    /// Fine-tune a local Hugging Face model (full or LoRA) on JSONL training rows.
+    Train(commands::train::TrainArgs),
+    /// Generate completions from a local model (batched, KV cache, seeded).
+    Sample(commands::sample::SampleArgs),
+    /// Log-probabilities of candidate continuations under a local model.
+    Score(commands::score::ScoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Claims(cmd)) => commands::claims::run(cmd),
         Some(Command::Run(args)) => commands::run::run(args),
+        Some(Command::Train(args)) => commands::train::run(args),
+        Some(Command::Sample(args)) => commands::sample::run(args),
+        Some(Command::Score(args)) => commands::score::run(args),
     };
     match result {
         Ok(code) => code,

@@ -26,3 +26,4 @@ pub use config::{Family, ModelConfig};
 pub use error::LmError;
 pub use model::Model;
 pub use runtime::{Device, DeviceError, RuntimeInfo};
+pub use tch::Kind;
