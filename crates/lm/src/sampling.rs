@@ -144,7 +144,9 @@ fn next_tokens(logits: &Tensor, params: &SamplingParams, rngs: &mut [&mut ChaCha
 }
 
 /// Generates one completion per request, `batch_size` requests at a time.
+/// `on_done(i, completion)` is called as soon as request `i` is finished (batch by batch).
 /// `stop_ids` end a sequence; `decode` turns tokens into text (for stop strings and output).
+#[allow(clippy::too_many_arguments)]
 pub fn generate(
     model: &Model,
     requests: &[GenerationRequest],

@@ -73,11 +73,11 @@ pub fn tokenize_example(
 ) -> Result<Option<TokenizedExample>, LmError> {
     match example {
         TrainingExample::Text { text, weight } => {
-            let whole = [0..text.text.len()];
+            let whole = 0..text.text.len();
             let out = tokenize_regions(
                 tokenizer,
                 &text.text,
-                &whole,
+                std::slice::from_ref(&whole),
                 &text.masked,
                 max_length,
                 *weight,
@@ -96,13 +96,13 @@ pub fn tokenize_example(
     }
 }
 
+/// Rendered text, trained byte ranges, masked byte ranges.
+type RenderedChat = (String, Vec<Range<usize>>, Vec<Range<usize>>);
+
 /// Renders a conversation and finds the byte ranges of its assistant turns and of the masked
 /// spans inside them. Each assistant turn is what the template adds between the conversation
 /// before it (with the generation prompt) and the conversation through it.
-fn render_chat(
-    turns: &[ChatTurn],
-    template: &ChatTemplate,
-) -> Result<(String, Vec<Range<usize>>, Vec<Range<usize>>), LmError> {
+fn render_chat(turns: &[ChatTurn], template: &ChatTemplate) -> Result<RenderedChat, LmError> {
     let messages: Vec<ChatMessage> = turns
         .iter()
         .map(|t| ChatMessage {

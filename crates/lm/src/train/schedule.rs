@@ -69,13 +69,9 @@ pub fn checkpoint_steps(
         CheckpointSchedule::Uniform => {
             // Python's round(): ties go to the even number, as in the reference.
             let every = (save_every_examples as f64 / batch_size as f64).round_ties_even() as usize;
-            if every == 0 {
-                vec![total]
-            } else {
-                (1..=total / every)
-                    .map(|k| k * every)
-                    .chain([total])
-                    .collect()
+            match total.checked_div(every) {
+                None => vec![total],
+                Some(n) => (1..=n).map(|k| k * every).chain([total]).collect(),
             }
         }
     };
