@@ -3,7 +3,7 @@
 #   make test   set up libtorch if needed, run every test
 CARGO ?= cargo
 
-.PHONY: run test build setup check fmt clean-torch
+.PHONY: run test build setup check fmt clean-torch bench
 
 setup:
 	@scripts/setup-torch.sh
@@ -16,6 +16,15 @@ run: build
 
 test: setup
 	$(CARGO) test --workspace --locked
+
+# Engine speed against PyTorch on this machine (bench/README.md). Needs a Python whose torch
+# imports (the lean install in .venv does not carry torch's Python dependencies):
+#   make bench BENCH_PYTHON=/path/to/python
+BENCH_PYTHON ?= python3
+BENCH_THREADS ?= $(shell nproc)
+bench: setup
+	$(CARGO) build --release --locked -p neglect-lm --example engine_bench
+	$(BENCH_PYTHON) bench/engine.py --ours target/release/examples/engine_bench --threads $(BENCH_THREADS)
 
 # Lints used before committing.
 check: setup
