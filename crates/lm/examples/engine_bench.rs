@@ -20,7 +20,9 @@ const CONTEXT: usize = 256;
 const BATCH: usize = 16;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn model(device: Device) -> Model {
@@ -34,10 +36,14 @@ fn model(device: Device) -> Model {
 
 /// Deterministic pseudo-random token ids.
 fn tokens(n: usize, seed: u64) -> Vec<u32> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((x >> 33) % VOCAB as u64) as u32
         })
         .collect()
@@ -46,7 +52,9 @@ fn tokens(n: usize, seed: u64) -> Vec<u32> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().cloned().unwrap_or_else(|| "train".into());
-    let threads: i32 = arg(&args, "--threads").map(|t| t.parse().unwrap()).unwrap_or(0);
+    let threads: i32 = arg(&args, "--threads")
+        .map(|t| t.parse().unwrap())
+        .unwrap_or(0);
     if threads > 0 {
         tch::set_num_threads(threads);
     }
@@ -58,7 +66,9 @@ fn main() {
     match mode.as_str() {
         "train" => {
             let bf16 = args.iter().any(|a| a == "--bf16");
-            let steps: usize = arg(&args, "--steps").map(|s| s.parse().unwrap()).unwrap_or(5);
+            let steps: usize = arg(&args, "--steps")
+                .map(|s| s.parse().unwrap())
+                .unwrap_or(5);
             m.compute_kind = if bf16 { Kind::BFloat16 } else { Kind::Float };
             let examples: Vec<TokenizedExample> = (0..BATCH)
                 .map(|i| TokenizedExample {
@@ -70,7 +80,12 @@ fn main() {
             let refs: Vec<&TokenizedExample> = examples.iter().collect();
             let mut opt = AdamW::new(
                 m.trainable(),
-                AdamWConfig { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.0 },
+                AdamWConfig {
+                    beta1: 0.9,
+                    beta2: 0.95,
+                    eps: 1e-8,
+                    weight_decay: 0.0,
+                },
             );
             let tokens_per_step = (BATCH * CONTEXT) as f64;
             let mut step = |m: &Model| {
@@ -106,11 +121,20 @@ fn main() {
             );
         }
         "sample" => {
-            let prompts: usize = arg(&args, "--prompts").map(|s| s.parse().unwrap()).unwrap_or(64);
-            let new_tokens: usize = arg(&args, "--new-tokens").map(|s| s.parse().unwrap()).unwrap_or(32);
-            let prompt_len: usize = arg(&args, "--prompt-len").map(|s| s.parse().unwrap()).unwrap_or(32);
+            let prompts: usize = arg(&args, "--prompts")
+                .map(|s| s.parse().unwrap())
+                .unwrap_or(64);
+            let new_tokens: usize = arg(&args, "--new-tokens")
+                .map(|s| s.parse().unwrap())
+                .unwrap_or(32);
+            let prompt_len: usize = arg(&args, "--prompt-len")
+                .map(|s| s.parse().unwrap())
+                .unwrap_or(32);
             let requests: Vec<GenerationRequest> = (0..prompts)
-                .map(|i| GenerationRequest { prompt: tokens(prompt_len, 1000 + i as u64), seed: i as u64 })
+                .map(|i| GenerationRequest {
+                    prompt: tokens(prompt_len, 1000 + i as u64),
+                    seed: i as u64,
+                })
                 .collect();
             let params = SamplingParams::greedy(new_tokens);
             let decode = |_: &[u32]| Ok(String::new());

@@ -256,3 +256,51 @@ fn hf_transformers_agrees() {
         eprintln!("{family:?}: max |ours - transformers| = {diff:e}");
     }
 }
+
+/// A LoRA adapter we trained and saved, applied by PEFT onto the base in transformers, gives our
+/// logits. `NEGLECT_HF_PYTHON` must also have `peft` importable.
+#[test]
+#[ignore = "needs NEGLECT_HF_PYTHON with torch, transformers and peft"]
+fn peft_loads_our_adapters() {
+    let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_logits.py");
+    for (family, tied) in [(Family::Qwen3, true), (Family::Llama, false)] {
+        let mut model = tiny(family, tied);
+        let base = tempfile::tempdir().unwrap();
+        model.save(base.path(), Kind::Float, usize::MAX).unwrap();
+        model
+            .attach_lora(&neglect_lm::lora::LoraConfig::new(4, 8.0, 0.0, true), 1)
+            .unwrap();
+        // Give B non-zero values so that the adapter matters.
+        tch::no_grad(|| {
+            for (_, mut v) in model.trainable() {
+                let noise = Tensor::randn(v.size(), (Kind::Float, Device::Cpu)) * 0.05;
+                let _ = v.g_add_(&noise);
+            }
+        });
+        let adapter = tempfile::tempdir().unwrap();
+        model.save_adapter(adapter.path(), "base").unwrap();
+        let x = ids(2, 10, 61, 9);
+        let rows: Vec<Vec<i64>> = (0..2)
+            .map(|b| Vec::<i64>::try_from(x.get(b)).unwrap())
+            .collect();
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(base.path())
+            .arg(serde_json::to_string(&rows).unwrap())
+            .arg(adapter.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: Vec<Vec<Vec<f32>>> = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs: Vec<f32> = theirs.into_iter().flatten().flatten().collect();
+        let theirs = Tensor::from_slice(&theirs).view([2, 10, 61]);
+        let diff = max_abs_diff(&model.forward(&x), &theirs);
+        assert!(diff < 1e-4, "{family:?}: max |ours - peft| = {diff}");
+        eprintln!("{family:?} + LoRA: max |ours - peft| = {diff:e}");
+    }
+}
