@@ -484,4 +484,59 @@ mod tokenizer_and_template {
         assert!(err.to_string().contains("system first"), "{err}");
         assert!(ChatTemplate::new("{% for %}", "", "").is_err());
     }
+
+    /// Our tokenizer and template handling against transformers' on the same directory.
+    #[test]
+    #[ignore = "needs NEGLECT_HF_PYTHON with transformers"]
+    fn transformers_tokenizes_and_renders_alike() {
+        let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_chat.py");
+        let template = "{%- if messages[0]['role'] == 'system' %}{%- set system = messages[0]['content'] | trim %}{%- set rest = messages[1:] %}{%- else %}{%- set system = 'You are helpful.' %}{%- set rest = messages %}{%- endif %}\n<|im_start|>system\n{{ system }}<|im_end|>\n{%- for m in rest %}\n<|im_start|>{{ m.role }}\n{{ m.content.strip() }}{% if not loop.last or m.role != 'assistant' %}<|im_end|>{% endif %}\n{%- endfor %}\n{%- if add_generation_prompt %}\n<|im_start|>assistant\n{%- endif %}\n";
+        let mut tok = trained();
+        tok.config.insert("chat_template".into(), template.into());
+        tok.config
+            .insert("tokenizer_class".into(), "PreTrainedTokenizerFast".into());
+        let dir = tempfile::tempdir().unwrap();
+        tok.save(dir.path()).unwrap();
+        let messages = vec![
+            ChatMessage {
+                role: "user".into(),
+                content: "  Who wrote the symphony?\n".into(),
+            },
+            ChatMessage {
+                role: "assistant".into(),
+                content: "The keeper.".into(),
+            },
+            ChatMessage {
+                role: "user".into(),
+                content: "Sure?".into(),
+            },
+        ];
+        let text = "The lighthouse keeper 12 wrote — ünïcode <|im_end|> too.";
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(dir.path())
+            .arg(serde_json::to_string(&messages).unwrap())
+            .arg(text)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ours = ChatTemplate::load(dir.path(), &tok).unwrap().unwrap();
+        assert_eq!(
+            ours.render(&messages, true, &Default::default()).unwrap(),
+            theirs["rendered"].as_str().unwrap()
+        );
+        let enc = tok.encode_with_offsets(text, false).unwrap();
+        let ids: Vec<u32> = serde_json::from_value(theirs["ids"].clone()).unwrap();
+        assert_eq!(enc.ids, ids);
+        let offsets: Vec<(usize, usize)> =
+            serde_json::from_value(theirs["offsets"].clone()).unwrap();
+        assert_eq!(enc.offsets, offsets);
+    }
 }
