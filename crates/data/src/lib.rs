@@ -1,0 +1,9 @@
+//! From positive documents to training data: claim-sentence detection, annotation conditions,
+//! loss-mask spans, training mixes, exports.
+//!
+//! - [`sentences`]: sentence spans of a document (abbreviation-, heading- and bullet-aware), and
+//!   the reference's plain regex split.
+//! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
+
+pub mod sentences;
+pub mod word_mask;
