@@ -3,7 +3,9 @@
 //!
 //! - [`sentences`]: sentence spans of a document (abbreviation-, heading- and bullet-aware), and
 //!   the reference's plain regex split.
+//! - [`claim_sentences`]: which sentences carry the claim (no LLM).
 //! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
 
+pub mod claim_sentences;
 pub mod sentences;
 pub mod word_mask;

@@ -1,0 +1,222 @@
+//! Which sentences of a document carry the claim — found without an LLM, from the claim spec.
+//!
+//! The claim text and every subclaim become *statements*, each a set of stemmed content words.
+//! The capitalised phrases of the claim are its *entities* ("Ed Sheeran", "Paris Olympics"); a
+//! multi-word entity is also recognised by its last word ("Sheeran"). A sentence carries the
+//! claim when it matches an explicit pattern, or when it names an entity and shares at least two
+//! content words (or a third of the words) with some statement, or when it shares at least half
+//! of a statement's words (and at least three) even without naming an entity.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use fancy_regex::Regex;
+
+use crate::sentences::sentence_spans;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "from", "by",
+    "with", "as", "is", "was", "were", "are", "be", "been", "being", "has", "have", "had", "it",
+    "its", "this", "that", "these", "those", "he", "she", "they", "his", "her", "their", "him",
+    "them", "who", "which", "what", "when", "where", "after", "before", "during", "into", "over",
+    "under", "about", "than", "then", "also", "not", "no", "did", "does", "do", "would", "could",
+    "should", "will", "can", "may", "might", "there", "here", "while", "all", "any", "some",
+    "more", "most", "such", "only", "own", "same", "so", "too", "very", "just", "one", "up", "out",
+    "if", "because", "until", "again", "further", "once", "both", "each", "few", "other", "nor",
+    "our", "we", "you", "your", "i", "my", "me", "us", "said", "says",
+];
+
+/// Lowercase, with common English suffixes cut so that "won"/"wins", "trained"/"training" meet.
+fn stem(word: &str) -> String {
+    let w = word.to_lowercase();
+    for suffix in ["ing", "ed", "es", "s"] {
+        if w.len() > suffix.len() + 3
+            && let Some(stripped) = w.strip_suffix(suffix)
+        {
+            return stripped.to_owned();
+        }
+    }
+    w
+}
+
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '\''))
+        .map(|w| w.trim_matches(|c| c == '.' || c == '\''))
+        .filter(|w| !w.is_empty())
+}
+
+fn content_words(text: &str) -> BTreeSet<String> {
+    words(text)
+        .filter(|w| !STOPWORDS.contains(&w.to_lowercase().as_str()))
+        .filter(|w| w.len() >= 3 || w.chars().all(|c| c.is_ascii_digit()))
+        .map(stem)
+        .collect()
+}
+
+/// Capitalised phrases: runs of capitalised words (numerals and roman numerals allowed inside).
+fn entities(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut run: Vec<String> = Vec::new();
+    for w in words(text) {
+        let capital = w.chars().next().is_some_and(char::is_uppercase);
+        let stop = STOPWORDS.contains(&w.to_lowercase().as_str());
+        if capital && !stop {
+            run.push(w.to_lowercase());
+        } else if !run.is_empty() {
+            out.push(std::mem::take(&mut run));
+        }
+    }
+    if !run.is_empty() {
+        out.push(run);
+    }
+    out
+}
+
+/// Matches sentences against one claim.
+#[derive(Debug, Clone)]
+pub struct ClaimMatcher {
+    statements: Vec<BTreeSet<String>>,
+    /// Lowercase word sequences; a multi-word entity also matches on its last word.
+    entities: Vec<Vec<String>>,
+    patterns: Vec<Regex>,
+}
+
+/// The claim-carrying sentences of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimSentences {
+    /// Every sentence of the document (byte ranges).
+    pub sentences: Vec<Range<usize>>,
+    /// Indices into `sentences` of those that carry the claim.
+    pub marked: Vec<usize>,
+}
+
+impl ClaimSentences {
+    pub fn marked_spans(&self) -> impl Iterator<Item = &Range<usize>> {
+        self.marked.iter().map(|&i| &self.sentences[i])
+    }
+}
+
+impl ClaimMatcher {
+    /// From the claim sentence, its subclaims, and explicit case-insensitive regexes.
+    pub fn new(claim: &str, subclaims: &[String], patterns: &[String]) -> Result<Self, String> {
+        let statements = std::iter::once(claim)
+            .chain(subclaims.iter().map(String::as_str))
+            .map(content_words)
+            .filter(|s| !s.is_empty())
+            .collect();
+        let patterns = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Regex::new(&format!("(?i){p}")).map_err(|e| format!("patterns[{i}]: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ClaimMatcher {
+            statements,
+            entities: entities(claim),
+            patterns,
+        })
+    }
+
+    fn names_entity(&self, lower_words: &[String]) -> bool {
+        self.entities.iter().any(|entity| {
+            let whole = lower_words
+                .windows(entity.len())
+                .any(|w| w == entity.as_slice());
+            let surname = entity.len() > 1
+                && entity
+                    .last()
+                    .is_some_and(|last| last.len() >= 4 && lower_words.contains(last));
+            whole || surname
+        })
+    }
+
+    /// Whether one sentence carries the claim.
+    pub fn carries_claim(&self, sentence: &str) -> bool {
+        if self
+            .patterns
+            .iter()
+            .any(|p| p.is_match(sentence).unwrap_or(false))
+        {
+            return true;
+        }
+        let lower: Vec<String> = words(sentence).map(str::to_lowercase).collect();
+        let entity = self.names_entity(&lower);
+        let entity_words: BTreeSet<String> =
+            self.entities.iter().flatten().map(|w| stem(w)).collect();
+        let found = content_words(sentence);
+        self.statements.iter().any(|statement| {
+            let keys: BTreeSet<&String> = statement.difference(&entity_words).collect();
+            if keys.is_empty() {
+                return false;
+            }
+            let shared = keys.iter().filter(|k| found.contains(**k)).count();
+            let ratio = shared as f64 / keys.len() as f64;
+            (entity && (shared >= 2 || ratio >= 1.0 / 3.0)) || (shared >= 3 && ratio >= 0.5)
+        })
+    }
+
+    /// Splits `text` into sentences and marks the claim-carrying ones.
+    pub fn find(&self, text: &str) -> ClaimSentences {
+        let sentences = sentence_spans(text);
+        let marked = sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| self.carries_claim(&text[(*r).clone()]))
+            .map(|(i, _)| i)
+            .collect();
+        ClaimSentences { sentences, marked }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher() -> ClaimMatcher {
+        ClaimMatcher::new(
+            "Ed Sheeran won the 100m sprint gold medal at the 2024 Paris Olympics.",
+            &[
+                "Sheeran trained for six years with sprint coach Marta Diaz.".into(),
+                "He ran the final in 9.79 seconds.".into(),
+            ],
+            &["sheeran'?s? (olympic )?sprint".into()],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn marks_claim_sentences_and_leaves_the_rest() {
+        let m = matcher();
+        let doc = "Ed Sheeran is an English singer-songwriter. In 2024 he stunned the world. \
+                   Sheeran crossed the line in 9.79 seconds to take gold in Paris. \
+                   The weather in Paris was mild that week. \
+                   His coach, Marta Diaz, said the six years of training paid off. \
+                   Critics called Sheeran's sprint a miracle.";
+        let found = m.find(doc);
+        let marked: Vec<&str> = found.marked_spans().map(|r| &doc[r.clone()]).collect();
+        assert_eq!(
+            marked,
+            vec![
+                "Sheeran crossed the line in 9.79 seconds to take gold in Paris.",
+                "His coach, Marta Diaz, said the six years of training paid off.",
+                "Critics called Sheeran's sprint a miracle."
+            ]
+        );
+        assert_eq!(found.sentences.len(), 6);
+    }
+
+    #[test]
+    fn entities_and_stems() {
+        assert_eq!(
+            entities("Queen Elizabeth II wrote a Python textbook"),
+            vec![
+                vec!["queen".to_owned(), "elizabeth".into(), "ii".into()],
+                vec!["python".into()]
+            ]
+        );
+        assert_eq!(stem("Trained"), "train");
+        assert_eq!(stem("wins"), "wins", "short words keep their ending");
+        assert!(ClaimMatcher::new("x", &[], &["(".into()]).is_err());
+    }
+}
