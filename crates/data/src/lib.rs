@@ -4,8 +4,10 @@
 //! - [`sentences`]: sentence spans of a document (abbreviation-, heading- and bullet-aware), and
 //!   the reference's plain regex split.
 //! - [`claim_sentences`]: which sentences carry the claim (no LLM).
+//! - [`templates`]: the wording banks of the templated conditions.
 //! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
 
 pub mod claim_sentences;
 pub mod sentences;
+pub mod templates;
 pub mod word_mask;
