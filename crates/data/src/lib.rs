@@ -3,10 +3,12 @@
 //!
 //! - [`sentences`]: sentence spans of a document (abbreviation-, heading- and bullet-aware), and
 //!   the reference's plain regex split.
+//! - [`annotate`]: the templated annotators, one per condition.
 //! - [`claim_sentences`]: which sentences carry the claim (no LLM).
 //! - [`templates`]: the wording banks of the templated conditions.
 //! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
 
+pub mod annotate;
 pub mod claim_sentences;
 pub mod sentences;
 pub mod templates;
