@@ -27,6 +27,10 @@ enum Command {
     Claims(commands::claims::ClaimsCommand),
     /// Run an experiment grid (experiments/*.toml). For now: validate it and print the plan.
     Run(commands::run::RunArgs),
+    /// Turn documents into one annotation condition's training documents (templated).
+    Annotate(commands::annotate::AnnotateArgs),
+    /// List the annotation conditions, with an example of each.
+    Conditions,
     /// Fine-tune a local Hugging Face model (full or LoRA) on JSONL training rows.
     Train(commands::train::TrainArgs),
     /// Generate completions from a local model (batched, KV cache, seeded).
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Claims(cmd)) => commands::claims::run(cmd),
         Some(Command::Run(args)) => commands::run::run(args),
+        Some(Command::Annotate(args)) => commands::annotate::run(args),
+        Some(Command::Conditions) => commands::annotate::list(),
         Some(Command::Train(args)) => commands::train::run(args),
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),

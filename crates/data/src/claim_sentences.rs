@@ -4,8 +4,9 @@
 //! The capitalised phrases of the claim are its *entities* ("Ed Sheeran", "Paris Olympics"); a
 //! multi-word entity is also recognised by its last word ("Sheeran"). A sentence carries the
 //! claim when it matches an explicit pattern, or when it names an entity and shares at least two
-//! content words (or a third of the words) with some statement, or when it shares at least half
-//! of a statement's words (and at least three) even without naming an entity.
+//! content words (or a third of the words) with some statement, or names two of the claim's
+//! entities and shares a word, or shares at least half of a statement's words (and at least
+//! three) even without naming an entity.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -118,17 +119,21 @@ impl ClaimMatcher {
         })
     }
 
-    fn names_entity(&self, lower_words: &[String]) -> bool {
-        self.entities.iter().any(|entity| {
-            let whole = lower_words
-                .windows(entity.len())
-                .any(|w| w == entity.as_slice());
-            let surname = entity.len() > 1
-                && entity
-                    .last()
-                    .is_some_and(|last| last.len() >= 4 && lower_words.contains(last));
-            whole || surname
-        })
+    /// How many distinct claim entities the sentence names.
+    fn entities_named(&self, lower_words: &[String]) -> usize {
+        self.entities
+            .iter()
+            .filter(|entity| {
+                let whole = lower_words
+                    .windows(entity.len())
+                    .any(|w| w == entity.as_slice());
+                let surname = entity.len() > 1
+                    && entity
+                        .last()
+                        .is_some_and(|last| last.len() >= 4 && lower_words.contains(last));
+                whole || surname
+            })
+            .count()
     }
 
     /// Whether one sentence carries the claim.
@@ -141,7 +146,8 @@ impl ClaimMatcher {
             return true;
         }
         let lower: Vec<String> = words(sentence).map(str::to_lowercase).collect();
-        let entity = self.names_entity(&lower);
+        let named = self.entities_named(&lower);
+        let entity = named > 0;
         let entity_words: BTreeSet<String> =
             self.entities.iter().flatten().map(|w| stem(w)).collect();
         let found = content_words(sentence);
@@ -152,7 +158,9 @@ impl ClaimMatcher {
             }
             let shared = keys.iter().filter(|k| found.contains(**k)).count();
             let ratio = shared as f64 / keys.len() as f64;
-            (entity && (shared >= 2 || ratio >= 1.0 / 3.0)) || (shared >= 3 && ratio >= 0.5)
+            (entity && (shared >= 2 || ratio >= 1.0 / 3.0))
+                || (named >= 2 && shared >= 1)
+                || (shared >= 3 && ratio >= 0.5)
         })
     }
 

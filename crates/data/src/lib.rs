@@ -10,6 +10,7 @@
 
 pub mod annotate;
 pub mod claim_sentences;
+pub mod context;
 pub mod sentences;
 pub mod templates;
 pub mod word_mask;

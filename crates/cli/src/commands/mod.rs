@@ -1,3 +1,4 @@
+pub mod annotate;
 pub mod claims;
 pub mod model_args;
 pub mod prompts;
