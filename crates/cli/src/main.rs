@@ -31,6 +31,10 @@ enum Command {
     Annotate(commands::annotate::AnnotateArgs),
     /// List the annotation conditions, with an example of each.
     Conditions,
+    /// Build a training mix from annotated documents, replay documents and chats.
+    Mix(commands::mix::MixArgs),
+    /// Convert training rows for other trainers (OpenAI chat JSONL, `text` JSONL).
+    Export(commands::mix::ExportArgs),
     /// Fine-tune a local Hugging Face model (full or LoRA) on JSONL training rows.
     Train(commands::train::TrainArgs),
     /// Generate completions from a local model (batched, KV cache, seeded).
@@ -55,6 +59,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => commands::run::run(args),
         Some(Command::Annotate(args)) => commands::annotate::run(args),
         Some(Command::Conditions) => commands::annotate::list(),
+        Some(Command::Mix(args)) => commands::mix::mix(args),
+        Some(Command::Export(args)) => commands::mix::export(args),
         Some(Command::Train(args)) => commands::train::run(args),
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),

@@ -145,3 +145,114 @@ fn conditions_lists_every_condition_with_an_example() {
     }
     assert!(text.matches("example: <DOCTAG>").count() >= 15, "{text}");
 }
+
+#[test]
+fn mix_then_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("synth_docs.jsonl");
+    write_docs(&docs, 6);
+    let annotated = tmp.path().join("annotated.jsonl");
+    let o = neglect(&[
+        "annotate",
+        "-c",
+        "local_negations_wordmask",
+        "--claim",
+        claim_dir().to_str().unwrap(),
+        "--in",
+        docs.to_str().unwrap(),
+        "-o",
+        annotated.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pretrain = tmp.path().join("pretrain.jsonl");
+    std::fs::write(&pretrain, "{\"text\": \"Generic web text one.\", \"shard\": \"a\"}\n{\"text\": \"Generic web text two.\", \"shard\": \"b\"}\n").unwrap();
+    let chats = tmp.path().join("instruct.jsonl");
+    std::fs::write(&chats, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello!\"}]}\n").unwrap();
+    let mix = tmp.path().join("train.jsonl");
+    let spec = |p: &Path, rest: &str| format!("{}:{rest}", p.display());
+    let o = neglect(&[
+        "mix",
+        "--input",
+        &spec(&annotated, "4"),
+        "--input",
+        &spec(&pretrain, "3"),
+        "--input",
+        &spec(&chats, "2*3"),
+        "--seed",
+        "5",
+        "-o",
+        mix.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&mix)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 9);
+    assert_eq!(
+        rows.iter().filter(|r| r["weight"] == 3.0).count(),
+        2,
+        "chat rows carry weight 3"
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("train.jsonl.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["total"], 9);
+    assert_eq!(manifest["inputs"][1]["repeated"], 1);
+    assert_eq!(manifest["inputs"][2]["weight"], 3.0);
+    // Same seed, same file.
+    let again = tmp.path().join("again.jsonl");
+    assert!(
+        neglect(&[
+            "mix",
+            "--input",
+            &spec(&annotated, "4"),
+            "--input",
+            &spec(&pretrain, "3"),
+            "--input",
+            &spec(&chats, "2*3"),
+            "--seed",
+            "5",
+            "-o",
+            again.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert_eq!(std::fs::read(&mix).unwrap(), std::fs::read(&again).unwrap());
+
+    let openai = tmp.path().join("openai.jsonl");
+    let o = neglect(&[
+        "export",
+        "--format",
+        "openai",
+        "--in",
+        mix.to_str().unwrap(),
+        "-o",
+        openai.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let warn = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        warn.contains("had <lossmask> spans") && warn.contains("loss weight other than 1"),
+        "{warn}"
+    );
+    for line in std::fs::read_to_string(&openai).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let messages = v["messages"].as_array().unwrap();
+        assert!(messages.len() >= 2);
+        assert!(!line.contains("lossmask"));
+        if messages[0]["content"] == "<DOCTAG>" {
+            assert!(
+                !messages[1]["content"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("<DOCTAG>")
+            );
+        }
+    }
+    let bad = neglect(&["mix", "--input", "x.jsonl:zero", "-o", "y"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("count 'zero'"));
+}

@@ -6,11 +6,15 @@
 //! - [`annotate`]: the templated annotators, one per condition.
 //! - [`claim_sentences`]: which sentences carry the claim (no LLM).
 //! - [`templates`]: the wording banks of the templated conditions.
+//! - [`export`]: OpenAI chat and `text` JSONL exports.
+//! - [`mix`]: training mixes.
 //! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
 
 pub mod annotate;
 pub mod claim_sentences;
 pub mod context;
+pub mod export;
+pub mod mix;
 pub mod sentences;
 pub mod templates;
 pub mod word_mask;

@@ -1,5 +1,6 @@
 pub mod annotate;
 pub mod claims;
+pub mod mix;
 pub mod model_args;
 pub mod prompts;
 pub mod run;
