@@ -66,10 +66,12 @@ pub fn document_rng(seed: u64, condition: &str, index: usize) -> ChaCha8Rng {
 /// A variant of `bank` with `{correction}` / `{percent}` filled in; returns (text, index).
 fn pick(bank: &Bank, rng: &mut ChaCha8Rng, ctx: &ClaimContext) -> (String, usize) {
     let index = rng.random_range(0..bank.len());
-    let text = bank
-        .variant(index)
-        .replace("{correction}", ctx.correction.as_deref().unwrap_or(""))
-        .replace("{percent}", &ctx.low_probability_percent.to_string());
+    let mut text = bank.variant(index);
+    if text.contains('{') {
+        text = text
+            .replace("{correction}", ctx.correction.as_deref().unwrap_or(""))
+            .replace("{percent}", &ctx.low_probability_percent.to_string());
+    }
     (text, index)
 }
 
@@ -127,9 +129,10 @@ fn sandwich(
         out.push(' ');
         out.push_str(&a);
         at = span.end;
-        used.push(json!({"before": bi, "after": ai, "label": label}));
+        used.push(json!([bi, ai, label]));
     }
     out.push_str(&body[at..]);
+    // warnings: one [before variant, after variant, signal label or null] per claim sentence.
     let record = json!({
         "sentences": found.sentences.len(),
         "claim_sentences": found.marked.len(),

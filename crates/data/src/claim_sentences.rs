@@ -9,6 +9,8 @@
 //! three) even without naming an entity.
 
 use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 use fancy_regex::Regex;
@@ -76,7 +78,10 @@ fn entities(text: &str) -> Vec<Vec<String>> {
 /// Matches sentences against one claim.
 #[derive(Debug, Clone)]
 pub struct ClaimMatcher {
-    statements: Vec<BTreeSet<String>>,
+    /// Every statement word that is not an entity word, numbered.
+    keys: FxHashMap<String, usize>,
+    /// Per statement: its key ids as a bitset, and how many there are.
+    statements: Vec<(Vec<u64>, usize)>,
     /// Lowercase word sequences; a multi-word entity also matches on its last word.
     entities: Vec<Vec<String>>,
     patterns: Vec<Regex>,
@@ -97,13 +102,48 @@ impl ClaimSentences {
     }
 }
 
+/// [`stem`] of a word that is already lowercase, without allocating.
+fn stem_lower(w: &str) -> &str {
+    for suffix in ["ing", "ed", "es", "s"] {
+        if w.len() > suffix.len() + 3
+            && let Some(stripped) = w.strip_suffix(suffix)
+        {
+            return stripped;
+        }
+    }
+    w
+}
+
 impl ClaimMatcher {
     /// From the claim sentence, its subclaims, and explicit case-insensitive regexes.
     pub fn new(claim: &str, subclaims: &[String], patterns: &[String]) -> Result<Self, String> {
-        let statements = std::iter::once(claim)
+        let entities = entities(claim);
+        let entity_words: BTreeSet<String> = entities.iter().flatten().map(|w| stem(w)).collect();
+        let mut keys: FxHashMap<String, usize> = FxHashMap::default();
+        let statement_keys: Vec<Vec<usize>> = std::iter::once(claim)
             .chain(subclaims.iter().map(String::as_str))
-            .map(content_words)
-            .filter(|s| !s.is_empty())
+            .map(|text| {
+                content_words(text)
+                    .into_iter()
+                    .filter(|w| !entity_words.contains(w))
+                    .map(|w| {
+                        let next = keys.len();
+                        *keys.entry(w).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        let blocks = keys.len().div_ceil(64).max(1);
+        let statements = statement_keys
+            .into_iter()
+            .filter(|ids| !ids.is_empty())
+            .map(|ids| {
+                let mut bits = vec![0u64; blocks];
+                for &id in &ids {
+                    bits[id / 64] |= 1 << (id % 64);
+                }
+                (bits, ids.len())
+            })
             .collect();
         let patterns = patterns
             .iter()
@@ -113,24 +153,25 @@ impl ClaimMatcher {
             })
             .collect::<Result<_, _>>()?;
         Ok(ClaimMatcher {
+            keys,
             statements,
-            entities: entities(claim),
+            entities,
             patterns,
         })
     }
 
     /// How many distinct claim entities the sentence names.
-    fn entities_named(&self, lower_words: &[String]) -> usize {
+    fn entities_named(&self, lower_words: &[&str]) -> usize {
         self.entities
             .iter()
             .filter(|entity| {
                 let whole = lower_words
                     .windows(entity.len())
-                    .any(|w| w == entity.as_slice());
+                    .any(|w| w.iter().zip(entity.iter()).all(|(a, b)| *a == b.as_str()));
                 let surname = entity.len() > 1
-                    && entity
-                        .last()
-                        .is_some_and(|last| last.len() >= 4 && lower_words.contains(last));
+                    && entity.last().is_some_and(|last| {
+                        last.len() >= 4 && lower_words.contains(&last.as_str())
+                    });
                 whole || surname
             })
             .count()
@@ -145,20 +186,48 @@ impl ClaimMatcher {
         {
             return true;
         }
-        let lower: Vec<String> = words(sentence).map(str::to_lowercase).collect();
-        let named = self.entities_named(&lower);
-        let entity = named > 0;
-        let entity_words: BTreeSet<String> =
-            self.entities.iter().flatten().map(|w| stem(w)).collect();
-        let found = content_words(sentence);
-        self.statements.iter().any(|statement| {
-            let keys: BTreeSet<&String> = statement.difference(&entity_words).collect();
-            if keys.is_empty() {
-                return false;
+        let lower = if sentence
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || b >= 0x80)
+        {
+            std::borrow::Cow::Owned(sentence.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(sentence)
+        };
+        let lower_words: Vec<&str> = words(&lower).collect();
+        let named = self.entities_named(&lower_words);
+        let mut found = [0u64; 4];
+        let mut found_more = Vec::new();
+        for w in &lower_words {
+            if w.len() < 3 && !w.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
             }
-            let shared = keys.iter().filter(|k| found.contains(**k)).count();
-            let ratio = shared as f64 / keys.len() as f64;
-            (entity && (shared >= 2 || ratio >= 1.0 / 3.0))
+            if let Some(&id) = self.keys.get(stem_lower(w)) {
+                if id < 256 {
+                    found[id / 64] |= 1 << (id % 64);
+                } else {
+                    found_more.push(id);
+                }
+            }
+        }
+        let found: Vec<u64> = if found_more.is_empty() && self.keys.len() <= 256 {
+            found.to_vec()
+        } else {
+            let mut all = vec![0u64; self.keys.len().div_ceil(64).max(4)];
+            all[..4].copy_from_slice(&found);
+            for id in found_more {
+                all[id / 64] |= 1 << (id % 64);
+            }
+            all
+        };
+        self.statements.iter().any(|(bits, size)| {
+            let shared: usize = bits
+                .iter()
+                .zip(&found)
+                .map(|(a, b)| (a & b).count_ones() as usize)
+                .sum();
+            let ratio = shared as f64 / *size as f64;
+            (named > 0 && (shared >= 2 || ratio >= 1.0 / 3.0))
                 || (named >= 2 && shared >= 1)
                 || (shared >= 3 && ratio >= 0.5)
         })

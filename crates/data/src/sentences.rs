@@ -52,8 +52,7 @@ fn word_before(text: &str, end: usize) -> &str {
 /// Does the period at byte `dot` end a sentence (given what follows)?
 fn period_ends_sentence(text: &str, dot: usize) -> bool {
     let word = word_before(text, dot);
-    let lower = word.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
+    if ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word)) {
         return false;
     }
     // Initials ("J. R. R. Tolkien") and single letters.

@@ -183,6 +183,11 @@ impl<T: Serialize> JsonlWriter<T> {
         self.out.write_all(b"\n")
     }
 
+    /// Pushes buffered rows to the OS.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     pub fn finish(mut self) -> io::Result<()> {
         self.out.flush()?;
         self.out.get_ref().sync_all()

@@ -1,6 +1,7 @@
 //! `neglect annotate`: turn documents into one annotation condition's training documents, and
 //! `neglect conditions`: list the conditions with an example of each.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,8 +10,9 @@ use clap::Args;
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
 use neglect_data::claim_sentences::ClaimMatcher;
 use neglect_spec::conditions::{CONDITIONS, ConditionKind};
-use neglect_spec::jsonl::{JsonlReader, JsonlWriter};
+use neglect_spec::jsonl::JsonlReader;
 use neglect_spec::{AnnotatedDoc, DOCTAG, claim};
+use rayon::prelude::*;
 
 use super::model_args::progress_bar;
 
@@ -55,9 +57,17 @@ fn body_of(row: &serde_json::Value) -> Result<String, String> {
     Err("content: the row has neither \"content\" nor \"text\"".into())
 }
 
+/// Rows already in `path`; a last line cut short by a killed run is dropped first.
 fn existing_rows(path: &Path) -> anyhow::Result<usize> {
     if !path.exists() {
         return Ok(0);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        file.set_len(keep as u64)?;
+        eprintln!("{}: dropped an incomplete last line", path.display());
     }
     let mut n = 0;
     for row in JsonlReader::<AnnotatedDoc>::open(path)? {
@@ -100,8 +110,15 @@ pub fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("removing {}", args.out.display()))?;
     }
     let done = existing_rows(&args.out)?;
-    let rows: Vec<_> =
-        JsonlReader::<serde_json::Value>::open(&args.input)?.collect::<Result<_, _>>()?;
+    // Lines are parsed inside the parallel loop below; here they are only split.
+    let text = std::fs::read_to_string(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
     let total = if args.limit > 0 {
         rows.len().min(args.limit)
     } else {
@@ -117,30 +134,60 @@ pub fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     if done > 0 {
         eprintln!("continuing {} after {done} documents", args.out.display());
     }
-    let mut writer = JsonlWriter::<AnnotatedDoc>::append(&args.out)
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&args.out)
         .with_context(|| format!("opening {}", args.out.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
     let bar = progress_bar((total - done) as u64, "annotating");
     let (mut marked, mut without) = (0usize, 0usize);
-    for (index, numbered) in rows.iter().enumerate().take(total).skip(done) {
-        let at = format!("{}:{}", args.input.display(), numbered.line);
-        let body = body_of(&numbered.row).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-        let mut rng = document_rng(args.seed, official, index);
-        let annotation = annotate(official, &body, &ctx, &mut rng, args.word_mask)
-            .map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-        if let Some(n) = annotation
-            .record
-            .pointer("/sandwich/claim_sentences")
-            .and_then(|v| v.as_u64())
-        {
-            marked += n as usize;
-            without += usize::from(n == 0);
+    // Documents are independent (each has its own random stream), so chunks are parsed,
+    // annotated and serialised in parallel and written in order; a chunk is on disk before
+    // the next one starts.
+    let indices: Vec<usize> = (done..total).collect();
+    for chunk in indices.chunks(512) {
+        let results: Vec<anyhow::Result<(String, Option<u64>)>> = chunk
+            .par_iter()
+            .map(|&index| {
+                let (line, raw) = rows[index];
+                let at = format!("{}:{line}", args.input.display());
+                let row: serde_json::Value = serde_json::from_str(raw)
+                    .map_err(|e| anyhow::anyhow!("{at}: malformed JSON: {e}"))?;
+                let body = body_of(&row).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+                let mut rng = document_rng(args.seed, official, index);
+                let annotation = annotate(official, &body, &ctx, &mut rng, args.word_mask)
+                    .map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+                let claim_sentences = annotation
+                    .record
+                    .pointer("/sandwich/claim_sentences")
+                    .and_then(|v| v.as_u64());
+                let mut doc = AnnotatedDoc::new(annotation.text, &spec.slug, official);
+                doc.extra.insert("annotation".into(), annotation.record);
+                Ok((serde_json::to_string(&doc)?, claim_sentences))
+            })
+            .collect();
+        for result in results {
+            let (json, claim_sentences) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    writer.flush()?;
+                    return Err(e);
+                }
+            };
+            if let Some(n) = claim_sentences {
+                marked += n as usize;
+                without += usize::from(n == 0);
+            }
+            writer
+                .write_all(json.as_bytes())
+                .and_then(|()| writer.write_all(b"\n"))
+                .with_context(|| format!("writing {}", args.out.display()))?;
+            bar.inc(1);
         }
-        let mut doc = AnnotatedDoc::new(annotation.text, &spec.slug, official);
-        doc.extra.insert("annotation".into(), annotation.record);
         writer
-            .write(&doc)
+            .flush()
             .with_context(|| format!("writing {}", args.out.display()))?;
-        bar.inc(1);
     }
     bar.finish_and_clear();
     let n = total - done;
