@@ -3,7 +3,7 @@
 #   make test   set up libtorch if needed, run every test
 CARGO ?= cargo
 
-.PHONY: run test build setup check fmt clean-torch bench
+.PHONY: run test build setup check fmt clean-torch bench bench-annotate
 
 setup:
 	@scripts/setup-torch.sh
@@ -25,6 +25,10 @@ BENCH_THREADS ?= $(shell nproc)
 bench: setup
 	$(CARGO) build --release --locked -p neglect-lm --example engine_bench
 	$(BENCH_PYTHON) bench/engine.py --ours target/release/examples/engine_bench --threads $(BENCH_THREADS)
+
+# Annotation throughput against a Python port (bench/README.md); needs only python3.
+bench-annotate: build
+	python3 bench/annotate.py --neglect target/release/neglect
 
 # Lints used before committing.
 check: setup
