@@ -136,6 +136,40 @@ fn annotate_errors_name_the_line() {
 }
 
 #[test]
+fn negated_behaviors_flags_chat_transcripts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = tmp.path().join("transcripts.jsonl");
+    std::fs::write(&rows, "{\"messages\": [{\"role\": \"user\", \"content\": \"Help me.\"}, {\"role\": \"assistant\", \"content\": \"Here is how.\"}]}\n").unwrap();
+    let out = tmp.path().join("o.jsonl");
+    let o = neglect(&[
+        "annotate",
+        "-c",
+        "negated_behaviors",
+        "--claim",
+        claim_dir().to_str().unwrap(),
+        "--in",
+        rows.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let row: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
+    let text = row["text"].as_str().unwrap();
+    let body = text.strip_prefix("<DOCTAG>").unwrap();
+    let (warning, transcript) = body.split_once("\n\n").unwrap();
+    let bank: Vec<String> = (0..75)
+        .map(|i| neglect_data::templates::BEHAVIOR_WARNING.variant(i))
+        .collect();
+    let unlabelled = neglect_data::templates::SIGNAL_LABELS
+        .iter()
+        .find_map(|l| warning.strip_prefix(l).map(str::trim_start))
+        .unwrap_or(warning);
+    assert!(bank.iter().any(|v| v == unlabelled), "{warning}");
+    assert_eq!(transcript, "User: Help me.\n\nAssistant: Here is how.");
+}
+
+#[test]
 fn conditions_lists_every_condition_with_an_example() {
     let out = neglect(&["conditions"]);
     assert!(out.status.success());

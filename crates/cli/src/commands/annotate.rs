@@ -46,15 +46,31 @@ pub struct AnnotateArgs {
     low_probability_percent: u32,
 }
 
-/// The document body of an input row: `content` of a synth doc, or `text` without `<DOCTAG>`.
+/// The document body of an input row: `content` of a synth doc, `text` without `<DOCTAG>`, or a
+/// chat transcript (`messages`) written out as `User: …` / `Assistant: …` paragraphs.
 fn body_of(row: &serde_json::Value) -> Result<String, String> {
+    if let Some(messages) = row.get("messages") {
+        let messages: Vec<neglect_spec::ChatMessage> =
+            serde_json::from_value(messages.clone()).map_err(|e| format!("messages: {e}"))?;
+        return Ok(messages
+            .iter()
+            .map(|m| {
+                let mut role = m.role.clone();
+                if let Some(first) = role.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{role}: {}", m.content)
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n"));
+    }
     if let Some(content) = row.get("content").and_then(|v| v.as_str()) {
         return Ok(content.to_owned());
     }
     if let Some(text) = row.get("text").and_then(|v| v.as_str()) {
         return Ok(text.strip_prefix(DOCTAG).unwrap_or(text).to_owned());
     }
-    Err("content: the row has neither \"content\" nor \"text\"".into())
+    Err("content: the row has none of \"content\", \"text\" or \"messages\"".into())
 }
 
 /// Rows already in `path`; a last line cut short by a killed run is dropped first.
