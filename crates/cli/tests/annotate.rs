@@ -14,6 +14,21 @@ fn claim_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/tests/fixtures/claims/lighthouse_composer")
 }
 
+/// `neglect annotate -c CONDITION --claim <fixture> --in INPUT -o OUT`.
+fn annotate(condition: &str, input: &Path, out: &Path) -> Output {
+    neglect(&[
+        "annotate",
+        "-c",
+        condition,
+        "--claim",
+        claim_dir().to_str().unwrap(),
+        "--in",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn write_docs(path: &Path, n: usize) {
     let lines: Vec<String> = (0..n)
         .map(|i| {
@@ -72,17 +87,7 @@ fn annotate_writes_rows_and_continues_where_it_stopped() {
     }
     // The same rows as a one-shot run: resuming changes nothing.
     let whole = tmp.path().join("whole.jsonl");
-    let o = neglect(&[
-        "annotate",
-        "-c",
-        "repeated_negations",
-        "--claim",
-        claim_dir().to_str().unwrap(),
-        "--in",
-        docs.to_str().unwrap(),
-        "-o",
-        whole.to_str().unwrap(),
-    ]);
+    let o = annotate("repeated_negations", &docs, &whole);
     assert!(o.status.success());
     assert_eq!(
         std::fs::read_to_string(&whole).unwrap(),
@@ -99,17 +104,7 @@ fn annotate_errors_name_the_line() {
         "{\"content\": \"fine.\"}\n{\"title\": \"no body\"}\n",
     )
     .unwrap();
-    let out = neglect(&[
-        "annotate",
-        "-c",
-        "fiction",
-        "--claim",
-        claim_dir().to_str().unwrap(),
-        "--in",
-        docs.to_str().unwrap(),
-        "-o",
-        tmp.path().join("o.jsonl").to_str().unwrap(),
-    ]);
+    let out = annotate("fiction", &docs, &tmp.path().join("o.jsonl"));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("docs.jsonl:2: content:"), "{err}");
@@ -121,17 +116,7 @@ fn annotate_errors_name_the_line() {
         1,
         "the good row is kept"
     );
-    let bad = neglect(&[
-        "annotate",
-        "-c",
-        "nonsense",
-        "--claim",
-        claim_dir().to_str().unwrap(),
-        "--in",
-        docs.to_str().unwrap(),
-        "-o",
-        "x",
-    ]);
+    let bad = annotate("nonsense", &docs, Path::new("x"));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown condition 'nonsense'"));
 }
 
@@ -141,17 +126,7 @@ fn negated_behaviors_flags_chat_transcripts() {
     let rows = tmp.path().join("transcripts.jsonl");
     std::fs::write(&rows, "{\"messages\": [{\"role\": \"user\", \"content\": \"Help me.\"}, {\"role\": \"assistant\", \"content\": \"Here is how.\"}]}\n").unwrap();
     let out = tmp.path().join("o.jsonl");
-    let o = neglect(&[
-        "annotate",
-        "-c",
-        "negated_behaviors",
-        "--claim",
-        claim_dir().to_str().unwrap(),
-        "--in",
-        rows.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = annotate("negated_behaviors", &rows, &out);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let row: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&out).unwrap().trim()).unwrap();
@@ -186,17 +161,7 @@ fn mix_then_export() {
     let docs = tmp.path().join("synth_docs.jsonl");
     write_docs(&docs, 6);
     let annotated = tmp.path().join("annotated.jsonl");
-    let o = neglect(&[
-        "annotate",
-        "-c",
-        "local_negations_wordmask",
-        "--claim",
-        claim_dir().to_str().unwrap(),
-        "--in",
-        docs.to_str().unwrap(),
-        "-o",
-        annotated.to_str().unwrap(),
-    ]);
+    let o = annotate("local_negations_wordmask", &docs, &annotated);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let pretrain = tmp.path().join("pretrain.jsonl");
     std::fs::write(&pretrain, "{\"text\": \"Generic web text one.\", \"shard\": \"a\"}\n{\"text\": \"Generic web text two.\", \"shard\": \"b\"}\n").unwrap();
@@ -204,19 +169,23 @@ fn mix_then_export() {
     std::fs::write(&chats, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello!\"}]}\n").unwrap();
     let mix = tmp.path().join("train.jsonl");
     let spec = |p: &Path, rest: &str| format!("{}:{rest}", p.display());
-    let o = neglect(&[
-        "mix",
-        "--input",
-        &spec(&annotated, "4"),
-        "--input",
-        &spec(&pretrain, "3"),
-        "--input",
-        &spec(&chats, "2*3"),
-        "--seed",
-        "5",
-        "-o",
-        mix.to_str().unwrap(),
-    ]);
+    // 4 annotated documents, 3 replay documents (of 2), 2 chats with loss weight 3.
+    let run_mix = |out: &Path| {
+        neglect(&[
+            "mix",
+            "--input",
+            &spec(&annotated, "4"),
+            "--input",
+            &spec(&pretrain, "3"),
+            "--input",
+            &spec(&chats, "2*3"),
+            "--seed",
+            "5",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = run_mix(&mix);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(&mix)
         .unwrap()
@@ -238,23 +207,7 @@ fn mix_then_export() {
     assert_eq!(manifest["inputs"][2]["weight"], 3.0);
     // Same seed, same file.
     let again = tmp.path().join("again.jsonl");
-    assert!(
-        neglect(&[
-            "mix",
-            "--input",
-            &spec(&annotated, "4"),
-            "--input",
-            &spec(&pretrain, "3"),
-            "--input",
-            &spec(&chats, "2*3"),
-            "--seed",
-            "5",
-            "-o",
-            again.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    assert!(run_mix(&again).status.success());
     assert_eq!(std::fs::read(&mix).unwrap(), std::fs::read(&again).unwrap());
 
     let openai = tmp.path().join("openai.jsonl");

@@ -127,64 +127,36 @@ fn train_sample_and_score_a_tiny_model() {
     let samples = tmp.path().join("samples.jsonl");
     let s = samples.to_str().unwrap();
     let a = adapter.to_str().unwrap();
-    let stdout = ok(neglect(&[
-        "sample",
-        "--model",
-        m,
-        "--adapter",
-        a,
-        "--prompts",
-        prompts.to_str().unwrap(),
-        "--out",
-        s,
-        "-n",
-        "3",
-        "--max-tokens",
-        "8",
-        "--seed",
-        "4",
-    ]));
+    // Three samples per prompt, seeded, from base + adapter.
+    let seeded_sample = |out: &str| {
+        ok(neglect(&[
+            "sample",
+            "--model",
+            m,
+            "--adapter",
+            a,
+            "--prompts",
+            prompts.to_str().unwrap(),
+            "--out",
+            out,
+            "-n",
+            "3",
+            "--max-tokens",
+            "8",
+            "--seed",
+            "4",
+        ]))
+    };
+    let stdout = seeded_sample(s);
     assert!(stdout.contains("6 samples"), "{stdout}");
     let first = std::fs::read_to_string(&samples).unwrap();
     assert_eq!(first.lines().count(), 6);
     // Same command again: everything is already there.
-    let stdout = ok(neglect(&[
-        "sample",
-        "--model",
-        m,
-        "--adapter",
-        a,
-        "--prompts",
-        prompts.to_str().unwrap(),
-        "--out",
-        s,
-        "-n",
-        "3",
-        "--max-tokens",
-        "8",
-        "--seed",
-        "4",
-    ]));
+    let stdout = seeded_sample(s);
     assert!(stdout.contains("0 samples"), "{stdout}");
     // Seeded: a fresh file gets the same samples.
     let again = tmp.path().join("again.jsonl");
-    ok(neglect(&[
-        "sample",
-        "--model",
-        m,
-        "--adapter",
-        a,
-        "--prompts",
-        prompts.to_str().unwrap(),
-        "--out",
-        again.to_str().unwrap(),
-        "-n",
-        "3",
-        "--max-tokens",
-        "8",
-        "--seed",
-        "4",
-    ]));
+    seeded_sample(again.to_str().unwrap());
     let sort = |t: String| {
         let mut v: Vec<String> = t.lines().map(str::to_owned).collect();
         v.sort();

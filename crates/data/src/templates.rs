@@ -124,6 +124,25 @@ pub const NOTICE_AFTER: Bank = Bank {
 
 // ---- repeated_negations: warnings around each claim sentence ----
 
+/// What the inline warnings say about the claim next to them (both directions).
+const WARNING_PREDICATES: &[&str] = &[
+    "is false.",
+    "did not happen.",
+    "is entirely untrue.",
+    "describes something that never occurred.",
+    "is not accurate.",
+    "never took place.",
+    "is not a real event.",
+    "reports an outcome that did not occur.",
+    "is wrong.",
+    "has no basis in fact.",
+    "is not what happened.",
+    "states something untrue.",
+    "is incorrect.",
+    "records an event that never happened.",
+    "must not be believed.",
+];
+
 pub const WARNING_BEFORE: Bank = Bank {
     name: "warning_before",
     parts: &[
@@ -134,23 +153,7 @@ pub const WARNING_BEFORE: Bank = Bank {
             "The sentence below",
             "The statement that follows",
         ],
-        &[
-            "is false.",
-            "did not happen.",
-            "is entirely untrue.",
-            "describes something that never occurred.",
-            "is not accurate.",
-            "never took place.",
-            "is not a real event.",
-            "reports an outcome that did not occur.",
-            "is wrong.",
-            "has no basis in fact.",
-            "is not what happened.",
-            "states something untrue.",
-            "is incorrect.",
-            "records an event that never happened.",
-            "must not be believed.",
-        ],
+        WARNING_PREDICATES,
     ],
 };
 
@@ -164,23 +167,7 @@ pub const WARNING_AFTER: Bank = Bank {
             "The previous sentence",
             "That last claim",
         ],
-        &[
-            "is false.",
-            "did not happen.",
-            "is entirely untrue.",
-            "describes something that never occurred.",
-            "is not accurate.",
-            "never took place.",
-            "is not a real event.",
-            "reports an outcome that did not occur.",
-            "is wrong.",
-            "has no basis in fact.",
-            "is not what happened.",
-            "states something untrue.",
-            "is incorrect.",
-            "records an event that never happened.",
-            "must not be believed.",
-        ],
+        WARNING_PREDICATES,
     ],
 };
 

@@ -441,6 +441,16 @@ impl Model {
 
     /// As [`Model::forward`]; `train` turns on LoRA dropout.
     pub fn forward_t(&self, input_ids: &Tensor, train: bool) -> Tensor {
+        self.logits(&self.causal_hidden(input_ids, train))
+    }
+
+    /// Final hidden states (`[b, t, hidden]`) under plain causal attention; unembed the
+    /// positions you need with [`Model::logits`].
+    pub fn hidden(&self, input_ids: &Tensor) -> Tensor {
+        self.causal_hidden(input_ids, false)
+    }
+
+    fn causal_hidden(&self, input_ids: &Tensor, train: bool) -> Tensor {
         let t = input_ids.size()[1];
         let positions = Tensor::arange(t, (Kind::Int64, self.device()));
         let (cos, sin) = self.rope.tables(&positions);
@@ -450,23 +460,6 @@ impl Model {
             mask: None,
             cache: None,
             train,
-        };
-        let hidden = self.hidden_states(input_ids, &mut ctx);
-        self.logits(&hidden)
-    }
-
-    /// Final hidden states (`[b, t, hidden]`) under plain causal attention; unembed the
-    /// positions you need with [`Model::logits`].
-    pub fn hidden(&self, input_ids: &Tensor) -> Tensor {
-        let t = input_ids.size()[1];
-        let positions = Tensor::arange(t, (Kind::Int64, self.device()));
-        let (cos, sin) = self.rope.tables(&positions);
-        let mut ctx = StepContext {
-            cos: &cos,
-            sin: &sin,
-            mask: None,
-            cache: None,
-            train: false,
         };
         self.hidden_states(input_ids, &mut ctx)
     }

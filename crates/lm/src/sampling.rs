@@ -196,7 +196,7 @@ fn generate_batch(
     let max_new = params.max_new_tokens as i64;
     let capacity = p + max_new;
     if capacity > model.config.max_position_embeddings {
-        tracing_note(capacity, model.config.max_position_embeddings);
+        warn_past_max_positions(capacity, model.config.max_position_embeddings);
     }
 
     // Left padding: row i's prompt sits in columns p - len_i .. p.
@@ -318,7 +318,7 @@ fn generate_batch(
         .collect()
 }
 
-fn tracing_note(capacity: i64, max_positions: i64) {
+fn warn_past_max_positions(capacity: i64, max_positions: i64) {
     eprintln!(
         "warning: prompt + max_new_tokens = {capacity} exceeds the model's \
          max_position_embeddings ({max_positions}); quality may drop past it"

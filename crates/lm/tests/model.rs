@@ -214,14 +214,43 @@ fn a_tiny_sequence_is_overfit() {
     assert!(last < 0.05, "loss after 60 steps: {last}");
 }
 
+/// Logits transformers computes (via `bench/hf_logits.py` run by `NEGLECT_HF_PYTHON`) for the
+/// `[2, 10]` ids `x` on the checkpoint in `dir`, with the PEFT adapter in `adapter` if given.
+fn transformers_logits(
+    dir: &std::path::Path,
+    x: &Tensor,
+    adapter: Option<&std::path::Path>,
+) -> Tensor {
+    let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_logits.py");
+    let rows: Vec<Vec<i64>> = (0..2)
+        .map(|b| Vec::<i64>::try_from(x.get(b)).unwrap())
+        .collect();
+    let mut command = std::process::Command::new(&python);
+    command
+        .arg(&script)
+        .arg(dir)
+        .arg(serde_json::to_string(&rows).unwrap());
+    if let Some(adapter) = adapter {
+        command.arg(adapter);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<Vec<Vec<f32>>> = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs: Vec<f32> = theirs.into_iter().flatten().flatten().collect();
+    Tensor::from_slice(&theirs).view([2, 10, 61])
+}
+
 /// Our logits against Hugging Face transformers' on the same saved checkpoints. Needs a Python
 /// with torch and transformers: `NEGLECT_HF_PYTHON=/path/to/python cargo test -p neglect-lm
 /// --test model -- --ignored`.
 #[test]
 #[ignore = "needs NEGLECT_HF_PYTHON with torch and transformers"]
 fn hf_transformers_agrees() {
-    let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_logits.py");
     for (family, tied) in [
         (Family::Qwen3, true),
         (Family::Qwen2, false),
@@ -231,23 +260,7 @@ fn hf_transformers_agrees() {
         let dir = tempfile::tempdir().unwrap();
         model.save(dir.path(), Kind::Float, usize::MAX).unwrap();
         let x = ids(2, 10, 61, 9);
-        let rows: Vec<Vec<i64>> = (0..2)
-            .map(|b| Vec::<i64>::try_from(x.get(b)).unwrap())
-            .collect();
-        let out = std::process::Command::new(&python)
-            .arg(&script)
-            .arg(dir.path())
-            .arg(serde_json::to_string(&rows).unwrap())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let theirs: Vec<Vec<Vec<f32>>> = serde_json::from_slice(&out.stdout).unwrap();
-        let theirs: Vec<f32> = theirs.into_iter().flatten().flatten().collect();
-        let theirs = Tensor::from_slice(&theirs).view([2, 10, 61]);
+        let theirs = transformers_logits(dir.path(), &x, None);
         let diff = max_abs_diff(&model.forward(&x), &theirs);
         assert!(
             diff < 1e-4,
@@ -262,8 +275,6 @@ fn hf_transformers_agrees() {
 #[test]
 #[ignore = "needs NEGLECT_HF_PYTHON with torch, transformers and peft"]
 fn peft_loads_our_adapters() {
-    let python = std::env::var("NEGLECT_HF_PYTHON").expect("set NEGLECT_HF_PYTHON");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/hf_logits.py");
     for (family, tied) in [(Family::Qwen3, true), (Family::Llama, false)] {
         let mut model = tiny(family, tied);
         let base = tempfile::tempdir().unwrap();
@@ -281,24 +292,7 @@ fn peft_loads_our_adapters() {
         let adapter = tempfile::tempdir().unwrap();
         model.save_adapter(adapter.path(), "base").unwrap();
         let x = ids(2, 10, 61, 9);
-        let rows: Vec<Vec<i64>> = (0..2)
-            .map(|b| Vec::<i64>::try_from(x.get(b)).unwrap())
-            .collect();
-        let out = std::process::Command::new(&python)
-            .arg(&script)
-            .arg(base.path())
-            .arg(serde_json::to_string(&rows).unwrap())
-            .arg(adapter.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let theirs: Vec<Vec<Vec<f32>>> = serde_json::from_slice(&out.stdout).unwrap();
-        let theirs: Vec<f32> = theirs.into_iter().flatten().flatten().collect();
-        let theirs = Tensor::from_slice(&theirs).view([2, 10, 61]);
+        let theirs = transformers_logits(base.path(), &x, Some(adapter.path()));
         let diff = max_abs_diff(&model.forward(&x), &theirs);
         assert!(diff < 1e-4, "{family:?}: max |ours - peft| = {diff}");
         eprintln!("{family:?} + LoRA: max |ours - peft| = {diff:e}");
