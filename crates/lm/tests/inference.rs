@@ -235,19 +235,29 @@ fn scores_match_a_full_forward_pass() {
         assert!((expected - s.logprob).abs() < 1e-4);
     }
     // The greedy continuation is flagged as such.
+    // Changing its last token makes it not greedy.
     let greedy = naive_greedy(&model, &[1, 2, 3], 3);
+    let mut other = greedy.clone();
+    other[2] = (other[2] + 1) % VOCAB as u32;
     let s = score(
         &model,
-        &[ScoreRequest {
-            prompt: vec![1, 2, 3],
-            continuation: greedy,
-        }],
+        &[
+            ScoreRequest {
+                prompt: vec![1, 2, 3],
+                continuation: greedy,
+            },
+            ScoreRequest {
+                prompt: vec![1, 2, 3],
+                continuation: other,
+            },
+        ],
         0,
-        1,
+        2,
     )
     .unwrap();
     assert!(s[0].is_greedy);
-    assert!(!scores[0].is_greedy || scores[0].token_logprobs.iter().all(|&l| l > -1.0));
+    assert!(!s[1].is_greedy);
+    assert!(s[1].logprob < s[0].logprob);
 }
 
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
