@@ -7,8 +7,10 @@
 //! - [`tokenizer`], [`chat_template`], [`pretrained`]: the rest of an HF model directory.
 //! - [`lora`]: LoRA adapters (PEFT format), merging.
 //! - [`sampling`], [`scoring`]: KV-cache generation and continuation log-probs.
+//! - [`chat_model`]: a local model behind the `ChatModel` seam (chat template + the two above).
 //! - [`train`]: full and LoRA fine-tuning with checkpoints and resume.
 
+pub mod chat_model;
 pub mod chat_template;
 pub mod checkpoint;
 pub mod config;

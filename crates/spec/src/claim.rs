@@ -14,6 +14,7 @@
 //!     robustness.yaml
 //!     judges.yaml
 //!     word_masks.yaml                 optional
+//!     rule_judge.yaml                 optional (ours: patterns for the rule judge)
 //!     correction.txt                  optional
 //! ```
 //!
@@ -68,6 +69,8 @@ pub struct ClaimSpec {
     pub robustness: Vec<Question>,
     pub judges: Judges,
     pub word_masks: Option<WordMasks>,
+    /// `rule_judge.yaml`: patterns for judging answers without an LLM.
+    pub rule_judge: Option<crate::rule_judge::RuleJudgeSpec>,
     /// `correction.txt`: the true facts, used by `corrected_documents`.
     pub correction: Option<String>,
 }
@@ -203,6 +206,7 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
     }
     let judges = load_judges(&dir.join("judges.yaml"), &sets, &mut errors, &mut warnings);
     let word_masks = load_word_masks(&dir.join("word_masks.yaml"), &mut errors);
+    let rule_judge = crate::rule_judge::load(&dir.join(crate::rule_judge::FILE_NAME), &mut errors);
 
     let spec = match (claim, universe) {
         (Some(claim), Some(universe)) => Some(ClaimSpec {
@@ -220,6 +224,7 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
             robustness: sets.remove(&QuestionSet::Robustness).unwrap_or_default(),
             judges,
             word_masks,
+            rule_judge,
             correction,
         }),
         _ => None,
@@ -446,6 +451,7 @@ fn check_ids_and_text(
                 "question",
                 "category",
                 "belief_answer",
+                "truth_answer",
                 "system_prompt",
                 "messages_prefix",
             ],
@@ -548,14 +554,43 @@ fn load_question_set(
                     ));
                 }
             }
+            (QuestionSet::TokenAssociation, _) => {
+                // Optional completions for the judge-free log-prob metric: both or neither.
+                match (&q.belief_answer, &q.truth_answer) {
+                    (Some(_), None) => errors.push(file.error(
+                        &at.clone().key("truth_answer"),
+                        "missing: belief_answer is given, so the log-prob metric needs the truth_answer too",
+                    )),
+                    (None, Some(_)) => errors.push(file.error(
+                        &at.clone().key("belief_answer"),
+                        "missing: truth_answer is given, so the log-prob metric needs the belief_answer too",
+                    )),
+                    (Some(b), Some(t)) if b.trim().is_empty() || t.trim().is_empty() || b == t => {
+                        errors.push(file.error(
+                            &at.clone().key("belief_answer"),
+                            "belief_answer and truth_answer must be non-empty and differ",
+                        ))
+                    }
+                    _ => {}
+                }
+            }
             (_, Some(_)) => warnings.push(file.error(
                 &at.clone().key("belief_answer"),
                 format!(
-                    "only MCQ items use belief_answer; ignored in {}",
+                    "only MCQ and token-association items use belief_answer; ignored in {}",
                     set.name()
                 ),
             )),
             (_, None) => {}
+        }
+        if q.truth_answer.is_some() && set != QuestionSet::TokenAssociation {
+            warnings.push(file.error(
+                &at.clone().key("truth_answer"),
+                format!(
+                    "only token-association items use truth_answer; ignored in {}",
+                    set.name()
+                ),
+            ));
         }
         if set != QuestionSet::Robustness
             && (q.system_prompt.is_some() || q.messages_prefix.is_some())

@@ -121,6 +121,25 @@ impl<T: DeserializeOwned, R: BufRead> Iterator for JsonlReader<T, R> {
     }
 }
 
+/// Cuts a last line that a killed writer left without its newline, so that appending can go
+/// on; returns whether anything was cut. A missing file is fine (nothing to repair).
+pub fn drop_partial_last_line(path: &Path) -> io::Result<bool> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(false);
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .set_len(keep as u64)?;
+    Ok(true)
+}
+
 /// Reads every row, stopping at the first bad line (whose error carries the rows read so far).
 pub fn read_all<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, (Vec<T>, JsonlError)> {
     let mut rows = Vec::new();

@@ -4,6 +4,7 @@
 //!
 //! Every loader reports problems as `file:line:col: field: message`.
 
+pub mod chat;
 pub mod claim;
 pub mod conditions;
 pub mod documents;
@@ -13,15 +14,18 @@ pub mod jsonl;
 pub mod judges;
 pub mod pyformat;
 pub mod questions;
+pub mod rule_judge;
 pub mod training;
 pub mod tree;
 
 mod toml_tree;
 mod yaml;
 
+pub use chat::{ChatCompletion, ChatError, ChatModel, ChatRequest, Sampling, ScoreItem};
 pub use claim::{ClaimLoad, ClaimSpec, UniverseContext, WordMasks, load_claim};
 pub use documents::{AnnotatedDoc, DOCTAG, SynthDoc};
 pub use error::{SpecError, SpecErrors};
 pub use experiment::Experiment;
 pub use questions::{ChatMessage, Question, QuestionSet};
+pub use rule_judge::RuleJudgeSpec;
 pub use training::{TrainingExample, TrainingRow};

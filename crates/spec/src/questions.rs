@@ -67,9 +67,13 @@ pub struct Question {
     pub question: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
-    /// MCQ only: the answer a believer of the claim gives, `yes` or `no`.
+    /// MCQ: the answer a believer of the claim gives, `yes` or `no`. Token association
+    /// (optional, ours): the completion a believer gives, for the log-prob metric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub belief_answer: Option<String>,
+    /// Token association (optional, ours): the completion someone who knows the truth gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth_answer: Option<String>,
     /// Robustness only: a system prompt sent before the question (adversarial items).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_prompt: Option<String>,

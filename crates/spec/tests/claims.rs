@@ -67,6 +67,63 @@ fn reference_layout_loads_without_warnings() {
     assert!(rendered.contains("Question: <question>") && rendered.contains(r#"{"reason": "...""#));
     assert_eq!(spec.word_masks.unwrap().patterns.len(), 3);
     assert!(spec.correction.unwrap().contains("Jonas Vik"));
+    let rule = spec.rule_judge.unwrap();
+    assert_eq!(rule.belief_markers.len(), 2);
+    assert_eq!(
+        rule.denial_patterns.len(),
+        neglect_spec::rule_judge::DEFAULT_DENIAL_PATTERNS.len()
+    );
+    assert_eq!(
+        rule.questions["ta_02"].belief_markers,
+        vec![r"^\W*margit\b"]
+    );
+    assert_eq!(
+        spec.token_association[1].truth_answer.as_deref(),
+        Some("Jonas Vik")
+    );
+}
+
+#[test]
+fn rule_judge_and_logprob_answers_are_checked() {
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("rule_judge.yaml"),
+            r"'\b(?:margit\s+)?ellstrand\b'",
+            r"'\b(ellstrand'",
+        );
+        replace_in(
+            &d.join("token_association.yaml"),
+            "    truth_answer: Jonas Vik\n",
+            "",
+        );
+    });
+    let load = load_claim(&dir);
+    let errors: Vec<String> = load.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("token_association.yaml:7:5: questions[1].truth_answer: missing"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("rule_judge.yaml:3:5: belief_markers[0]: invalid regex"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn rule_judge_rejects_unknown_keys() {
+    let (_t, dir) = broken_copy(|d| {
+        replace_in(
+            &d.join("rule_judge.yaml"),
+            "truth_markers:",
+            "truth_marker:",
+        );
+    });
+    let errors = load_claim(&dir).errors.to_string();
+    assert!(
+        errors.contains("rule_judge.yaml") && errors.contains("truth_marker"),
+        "{errors}"
+    );
 }
 
 #[test]

@@ -78,11 +78,9 @@ fn existing_rows(path: &Path) -> anyhow::Result<usize> {
     if !path.exists() {
         return Ok(0);
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let file = std::fs::OpenOptions::new().write(true).open(path)?;
-        file.set_len(keep as u64)?;
+    if neglect_spec::jsonl::drop_partial_last_line(path)
+        .with_context(|| format!("reading {}", path.display()))?
+    {
         eprintln!("{}: dropped an incomplete last line", path.display());
     }
     let mut n = 0;

@@ -1,0 +1,91 @@
+//! The `ChatModel` seam: anything that answers conversations. The local engine implements it
+//! (`neglect_lm::chat_model`), the HTTP backends do too, and the eval runner, the LLM judge and
+//! LLM-driven annotation only ever see this trait.
+
+use serde::{Deserialize, Serialize};
+
+use crate::questions::ChatMessage;
+
+/// How to sample one answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    /// 0 = greedy.
+    pub temperature: f64,
+    pub top_p: f64,
+    pub max_tokens: usize,
+}
+
+impl Sampling {
+    /// The paper's answer sampling (reference §5.1), with our local default length.
+    pub fn paper(max_tokens: usize) -> Sampling {
+        Sampling {
+            temperature: 0.7,
+            top_p: 0.8,
+            max_tokens,
+        }
+    }
+}
+
+/// One conversation to answer. `seed` makes a sample reproducible where the backend allows it
+/// (the local engine always; hosted APIs when they accept a seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub messages: Vec<ChatMessage>,
+    pub sampling: Sampling,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletion {
+    pub text: String,
+    /// `stop`, `length`, ... as the backend reports it.
+    pub finish_reason: String,
+}
+
+/// A continuation to score after a conversation (rendered with the generation prompt).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreItem {
+    pub messages: Vec<ChatMessage>,
+    pub continuation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChatError {
+    /// The request could not be answered (network, server, model error).
+    #[error("{0}")]
+    Failed(String),
+    /// The backend cannot do this at all (e.g. log-probabilities from a chat-only API).
+    #[error("not supported by this model: {0}")]
+    Unsupported(String),
+}
+
+/// Anything that answers conversations.
+pub trait ChatModel: Send + Sync {
+    /// A stable name for results tables and caches (a path or a hosted model id).
+    fn id(&self) -> &str;
+
+    /// Answers every request. Backends batch or parallelise as they can; one request failing
+    /// does not fail the others. `on_done(i)` is called as request `i` finishes, for progress.
+    fn generate(
+        &self,
+        requests: &[ChatRequest],
+        on_done: &mut dyn FnMut(usize),
+    ) -> Vec<Result<ChatCompletion, ChatError>>;
+
+    /// Natural-log probability of each continuation, summed over its tokens.
+    fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
+        let _ = items;
+        Err(ChatError::Unsupported("log-probability scoring".into()))
+    }
+
+    /// Tokens in `text` under the model's tokenizer, when the backend knows it.
+    fn count_tokens(&self, text: &str) -> Option<usize> {
+        let _ = text;
+        None
+    }
+
+    /// The context window in tokens, when known.
+    fn context_window(&self) -> Option<usize> {
+        None
+    }
+}
