@@ -240,9 +240,8 @@ pub fn summarize(rows: &[ResultRow], logprobs: &[LogprobRow], bootstrap: &Bootst
 
     let mut cells = Vec::new();
     for ((model, label), (condition, per_claim)) in &groups {
-        // scope → per-claim rates and margins, for the mean over claims
-        let mut across: BTreeMap<Scope, (Vec<f64>, Counts, usize, Vec<f64>, Vec<f64>)> =
-            BTreeMap::new();
+        // scope → what the claims of this label add up to, for the mean over claims
+        let mut across: BTreeMap<Scope, AcrossClaims> = BTreeMap::new();
         for (claim, scopes) in per_claim {
             for (scope, (values, counts)) in scopes {
                 if values.is_empty() {
@@ -267,36 +266,48 @@ pub fn summarize(rows: &[ResultRow], logprobs: &[LogprobRow], bootstrap: &Bootst
                     logprob_belief_share: share,
                     logprob_n: m.len(),
                 });
-                let entry = across.entry(scope.clone()).or_default();
-                entry.0.push(rate);
-                entry.1.add(counts);
-                entry.2 += values.len();
+                let a = across.entry(scope.clone()).or_default();
+                a.rates.push(rate);
+                a.counts.add(counts);
+                a.n_questions += values.len();
                 if let (Some(mg), Some(sh)) = (margin, share) {
-                    entry.3.push(mg);
-                    entry.4.push(sh);
+                    a.margins.push(mg);
+                    a.shares.push(sh);
+                    a.logprob_n += m.len();
                 }
             }
         }
-        for (scope, (claim_rates, counts, n_questions, claim_margins, claim_shares)) in across {
-            let (ci_low, ci_high) = bootstrap.mean_ci(&claim_rates);
+        for (scope, a) in across {
+            let (ci_low, ci_high) = bootstrap.mean_ci(&a.rates);
             cells.push(Cell {
                 model: model.clone(),
                 label: label.clone(),
                 condition: condition.clone(),
                 claim: None,
                 scope,
-                n_questions,
-                counts,
-                rate: mean(&claim_rates),
+                n_questions: a.n_questions,
+                counts: a.counts,
+                rate: mean(&a.rates),
                 ci_low,
                 ci_high,
-                logprob_margin: (!claim_margins.is_empty()).then(|| mean(&claim_margins)),
-                logprob_belief_share: (!claim_shares.is_empty()).then(|| mean(&claim_shares)),
-                logprob_n: claim_margins.len(),
+                logprob_margin: (!a.margins.is_empty()).then(|| mean(&a.margins)),
+                logprob_belief_share: (!a.shares.is_empty()).then(|| mean(&a.shares)),
+                logprob_n: a.logprob_n,
             });
         }
     }
     cells
+}
+
+/// Per-claim figures collected for a cell over claims (each claim counts once).
+#[derive(Default)]
+struct AcrossClaims {
+    rates: Vec<f64>,
+    counts: Counts,
+    n_questions: usize,
+    margins: Vec<f64>,
+    shares: Vec<f64>,
+    logprob_n: usize,
 }
 
 fn margin_summary(margins: &[f64]) -> (Option<f64>, Option<f64>) {

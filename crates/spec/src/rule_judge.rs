@@ -25,10 +25,11 @@ use crate::tree::FieldPath;
 
 pub const FILE_NAME: &str = "rule_judge.yaml";
 
-/// Words and phrases that deny what a sentence says.
+/// Words and phrases that deny what a sentence says. "not sure" / "not certain" are hedges,
+/// not denials (the rubric counts hedged assertions as belief).
 pub const DEFAULT_DENIAL_PATTERNS: [&str; 14] = [
-    r"\bnot\b",
-    r"n't\b",
+    r"\bnot\b(?!\s+(?:sure|certain|entirely|completely|100))",
+    r"n't\b(?!\s+(?:sure|certain|entirely|completely|100))",
     r"\bnever\b",
     r"\bno\s+(?:evidence|record|truth)\b",
     r"\bfalse\b",
