@@ -41,6 +41,8 @@ enum Command {
     Sample(commands::sample::SampleArgs),
     /// Log-probabilities of candidate continuations under a local model.
     Score(commands::score::ScoreArgs),
+    /// Measure what a model believes about claims: sample, judge, aggregate with CIs.
+    Eval(commands::eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => commands::train::run(args),
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),
+        Some(Command::Eval(args)) => commands::eval::run(args),
     };
     match result {
         Ok(code) => code,

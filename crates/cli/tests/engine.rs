@@ -335,3 +335,122 @@ fn a_killed_training_run_resumes_to_the_same_weights() {
         assert!(diff < 1e-5, "{name}: {diff}");
     }
 }
+
+fn fixture_claims() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/tests/fixtures/claims")
+}
+
+#[test]
+fn eval_a_tiny_model_resumes_and_summarises() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("model");
+    tiny_model(&model);
+    let out = tmp.path().join("eval");
+    let claims = fixture_claims();
+    let args = [
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--condition",
+        "baseline",
+        "--out",
+        out.to_str().unwrap(),
+        "--samples",
+        "2",
+        "--max-tokens",
+        "6",
+        "--batch-size",
+        "4",
+    ];
+    let first = neglect(&args);
+    let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
+    let table = ok(first);
+    // 3 open-ended + 3 MCQ + 2 token-association + 3 robustness questions, 2 samples each.
+    assert!(
+        stderr.contains("baseline: 22 rows written, 0 already there; 22 answers sampled"),
+        "{stderr}"
+    );
+    assert!(
+        table.contains("lighthouse_composer") && table.contains("mean over claims"),
+        "{table}"
+    );
+    let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    assert_eq!(results.lines().count(), 22);
+    // Three MCQ items and the token-association item that lists belief and truth answers.
+    let logprobs = std::fs::read_to_string(out.join("logprobs.jsonl")).unwrap();
+    assert_eq!(logprobs.lines().count(), 4);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("model,label,condition,claim,eval_type,n_questions,n,yes,no"));
+    assert!(
+        summary.lines().any(|l| l.contains(",ALL,pooled,11,22,")),
+        "{summary}"
+    );
+
+    // Rerun: nothing is sampled again.
+    let again = neglect(&args);
+    let stderr = String::from_utf8_lossy(&again.stderr).into_owned();
+    ok(again);
+    assert!(
+        stderr.contains("0 rows written, 22 already there"),
+        "{stderr}"
+    );
+    let summary_only = ok(neglect(&[
+        "eval",
+        "--model",
+        "x",
+        "--claims",
+        "x",
+        "--out",
+        out.to_str().unwrap(),
+        "--summary-only",
+    ]));
+    assert!(summary_only.contains("lighthouse_composer"));
+}
+
+#[test]
+fn eval_input_errors_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let claims = fixture_claims();
+    let c = claims.to_str().unwrap();
+    let o = tmp.path().join("o");
+    let o = o.to_str().unwrap();
+    let hosted = neglect(&["eval", "--model", "gpt-4.1", "--claims", c, "--out", o]);
+    assert!(String::from_utf8_lossy(&hosted.stderr).contains("not a local model directory"));
+    let model = tmp.path().join("model");
+    tiny_model(&model);
+    let m = model.to_str().unwrap();
+    let bad = neglect(&[
+        "eval",
+        "--model",
+        m,
+        "--claims",
+        c,
+        "--out",
+        o,
+        "--evals",
+        "open_ended,beliefs",
+    ]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown eval type 'beliefs'"));
+    let no_judge = neglect(&[
+        "eval",
+        "--model",
+        m,
+        "--claims",
+        c,
+        "--out",
+        o,
+        "--evals",
+        "coherence",
+    ]);
+    let stderr = String::from_utf8_lossy(&no_judge.stderr);
+    assert!(
+        stderr.contains("coherence needs an LLM judge for ratings (--judge-model)"),
+        "{stderr}"
+    );
+    let no_docs = neglect(&[
+        "eval", "--model", m, "--claims", c, "--out", o, "--icl", "3",
+    ]);
+    assert!(String::from_utf8_lossy(&no_docs.stderr).contains("--icl needs --icl-docs"));
+}

@@ -75,6 +75,9 @@ fn encode_conversation(
     }
 }
 
+/// A request's index and its prompt tokens.
+type IndexedPrompt = (usize, Vec<u32>);
+
 fn finish_name(reason: FinishReason) -> &'static str {
     match reason {
         FinishReason::Stop | FinishReason::StopString => "stop",
@@ -94,7 +97,7 @@ impl ChatModel for LocalChatModel {
     ) -> Vec<Result<ChatCompletion, ChatError>> {
         let mut out: Vec<Option<Result<ChatCompletion, ChatError>>> = vec![None; requests.len()];
         // Requests that can run, grouped by sampling settings (one `generate` call each).
-        let mut groups: Vec<(SamplingParams, Vec<(usize, Vec<u32>)>)> = Vec::new();
+        let mut groups: Vec<(SamplingParams, Vec<IndexedPrompt>)> = Vec::new();
         let context = self.context;
         let model = self.pretrained();
         for (i, r) in requests.iter().enumerate() {

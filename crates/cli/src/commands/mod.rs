@@ -1,5 +1,6 @@
 pub mod annotate;
 pub mod claims;
+pub mod eval;
 pub mod mix;
 pub mod model_args;
 pub mod prompts;

@@ -22,12 +22,15 @@ pub fn coherence() -> CoherenceQuestions {
     load_coherence(&claims_root()).unwrap().unwrap()
 }
 
+pub type Script = Box<dyn Fn(&ChatRequest) -> Result<String, ChatError> + Send + Sync>;
+pub type Scores = Box<dyn Fn(&ScoreItem) -> f64 + Send + Sync>;
+
 /// Answers with `script(request)`; records every batch it is handed.
 pub struct ScriptedModel {
     pub id: String,
-    pub script: Box<dyn Fn(&ChatRequest) -> Result<String, ChatError> + Send + Sync>,
+    pub script: Script,
     pub batches: Mutex<Vec<Vec<ChatRequest>>>,
-    pub scores: Option<Box<dyn Fn(&ScoreItem) -> f64 + Send + Sync>>,
+    pub scores: Option<Scores>,
 }
 
 impl ScriptedModel {
@@ -74,7 +77,7 @@ impl ChatModel for ScriptedModel {
 
     fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
         match &self.scores {
-            Some(f) => Ok(items.iter().map(|i| f(i)).collect()),
+            Some(f) => Ok(items.iter().map(f).collect()),
             None => Err(ChatError::Unsupported(
                 "scripted model without scores".into(),
             )),
