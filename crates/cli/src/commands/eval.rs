@@ -32,13 +32,23 @@ pub enum JudgeChoice {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    #[command(flatten)]
-    model: ModelArgs,
+    /// A Hugging Face model directory (config.json, *.safetensors, tokenizer.json, ...).
+    #[arg(long, value_name = "DIR", required_unless_present = "summary_only")]
+    model: Option<PathBuf>,
+    /// A PEFT LoRA adapter directory to apply on top of --model.
+    #[arg(long, value_name = "DIR")]
+    adapter: Option<PathBuf>,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    device: neglect_lm::Device,
+    /// CPU threads for libtorch (0: libtorch's default).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Name stored in results rows (default: the --model path as given).
     #[arg(long)]
     model_id: Option<String>,
     /// Claim directories, or claims roots holding several (repeatable).
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present = "summary_only")]
     claims: Vec<PathBuf>,
     /// The condition the model was trained on (`baseline` for an untouched model).
     #[arg(long, default_value = "baseline")]
@@ -197,11 +207,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         summarise(&args.out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    if !args.model.model.is_dir() {
+    let model_args = ModelArgs {
+        model: args.model.clone().expect("clap requires --model"),
+        adapter: args.adapter.clone(),
+        device: args.device,
+        threads: args.threads,
+    };
+    if !model_args.model.is_dir() {
         bail!(
             "--model {}: not a local model directory. Hosted models (OpenAI-compatible, Anthropic) \
              are not available yet: they arrive with the HTTP backends",
-            args.model.model.display()
+            model_args.model.display()
         );
     }
     let eval_types = parse_evals(&args.evals)?;
@@ -237,15 +253,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
 
-    let judges = build_judges(&args, &claims)?;
+    let judges = build_judges(&args, &model_args, &claims)?;
     let id = args
         .model_id
         .clone()
-        .unwrap_or_else(|| match &args.model.adapter {
-            Some(a) => format!("{}+{}", args.model.model.display(), a.display()),
-            None => args.model.model.display().to_string(),
+        .unwrap_or_else(|| match &model_args.adapter {
+            Some(a) => format!("{}+{}", model_args.model.display(), a.display()),
+            None => model_args.model.display().to_string(),
         });
-    let model = LocalChatModel::new(id, args.model.load()?, args.batch_size);
+    let model = LocalChatModel::new(id, model_args.load()?, args.batch_size);
     let target = EvalTarget {
         model: &model,
         claims: &claims,
@@ -314,14 +330,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_judges(args: &EvalArgs, claims: &[ClaimSpec]) -> anyhow::Result<JudgeSet> {
+fn build_judges(
+    args: &EvalArgs,
+    model_args: &ModelArgs,
+    claims: &[ClaimSpec],
+) -> anyhow::Result<JudgeSet> {
     let llm = match &args.judge_model {
         None => None,
         Some(dir) => {
             let judge_args = ModelArgs {
                 model: dir.clone(),
                 adapter: None,
-                ..args.model.clone()
+                ..model_args.clone()
             };
             let model: Arc<dyn ChatModel> = Arc::new(LocalChatModel::new(
                 dir.display().to_string(),
