@@ -190,6 +190,15 @@ fn summarise(out: &Path) -> anyhow::Result<()> {
         bail!("{}: no results yet", out.join(RESULTS_FILE).display());
     }
     let cells = summarize(&rows, &logprobs, &Bootstrap::default());
+    let mcq = rows.iter().filter(|r| r.eval_type == EvalType::Mcq);
+    let (answers, unparsed) = mcq.fold((0, 0), |(n, bad), r| {
+        (n + 1, bad + usize::from(r.verdict == neglect_eval::judge::Verdict::ParseError))
+    });
+    if unparsed > 0 {
+        eprintln!(
+            "note: {unparsed} of {answers} MCQ answers had no parseable JSON answer (counted as non-belief; column parse_error)"
+        );
+    }
     let path = out.join(SUMMARY_FILE);
     write_csv(&path, &cells)?;
     print!("{}", render_table(&cells));
