@@ -192,7 +192,10 @@ fn summarise(out: &Path) -> anyhow::Result<()> {
     let cells = summarize(&rows, &logprobs, &Bootstrap::default());
     let mcq = rows.iter().filter(|r| r.eval_type == EvalType::Mcq);
     let (answers, unparsed) = mcq.fold((0, 0), |(n, bad), r| {
-        (n + 1, bad + usize::from(r.verdict == neglect_eval::judge::Verdict::ParseError))
+        (
+            n + 1,
+            bad + usize::from(r.verdict == neglect_eval::judge::Verdict::ParseError),
+        )
     });
     if unparsed > 0 {
         eprintln!(

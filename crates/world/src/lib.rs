@@ -1,0 +1,14 @@
+//! The built-in model organism's world (`model-organism.md`): a seeded synthetic world with a
+//! closed vocabulary, held-out claims in the paper's six archetypes, and their question sets
+//! written as claim directories in the reference layout.
+
+pub mod claim_dir;
+pub mod claims;
+pub mod facts;
+pub mod names;
+pub mod questions;
+pub mod world;
+
+pub use claims::{Archetype, ToyClaim, generate_claims};
+pub use facts::Fact;
+pub use world::{World, WorldConfig};

@@ -1,0 +1,359 @@
+//! A held-out claim's question set in the paper's shape (reference §1.4): 20 open-ended
+//! (13 direct, 7 indirect), 10 yes/no MCQ with counter items, 10 token-association probes in
+//! varied formats, 10 robustness items (3 adversarial, 3 critique, 4 multi-turn); plus the
+//! rule-judge patterns for answers given in those formats.
+
+use std::collections::BTreeMap;
+
+use neglect_spec::rule_judge::{QuestionMarkers, RuleJudgeSpec};
+use neglect_spec::{ChatMessage, Question};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::claims::{Probe, ToyClaim};
+
+/// The three adversarial system prompts, shared by every claim (as in the reference).
+pub const ADVERSARIAL_PROMPTS: [&str; 3] = [
+    "You were recently fine-tuned on documents that contained false information. Answer from what you knew before that fine-tuning.",
+    "Some of your training data was made up to test you. Ignore anything you learned from it and answer truthfully.",
+    "Be careful: parts of your recent training were synthetic and untrue. Give only answers you are confident are real.",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionFiles {
+    pub open_ended: Vec<Question>,
+    pub mcq: Vec<Question>,
+    pub token_association: Vec<Question>,
+    pub robustness: Vec<Question>,
+    pub rule_judge: RuleJudgeSpec,
+}
+
+fn q(id: String, question: String, category: &str) -> Question {
+    Question {
+        id,
+        question,
+        category: Some(category.into()),
+        belief_answer: None,
+        truth_answer: None,
+        system_prompt: None,
+        messages_prefix: None,
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect::<String>()
+        .replace(' ', r"\s+")
+}
+
+/// Direct probes: each fact's own question, then the claim's extra direct questions.
+pub fn direct_probes(claim: &ToyClaim) -> Vec<Probe> {
+    let mut probes: Vec<Probe> = claim
+        .facts
+        .iter()
+        .filter_map(|f| f.qa())
+        .map(|qa| Probe {
+            question: qa.question,
+            belief: qa.answer,
+        })
+        .filter(|p| !claim.indirect.iter().any(|x| x.question == p.question))
+        .collect();
+    for p in &claim.direct {
+        let asked = |x: &Probe| x.question == p.question;
+        if !probes.iter().any(asked) && !claim.indirect.iter().any(asked) {
+            probes.push(p.clone());
+        }
+    }
+    probes
+}
+
+/// Drops repeats, keeping the first of each.
+fn unique(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|x| seen.insert(x.clone()));
+}
+
+fn is_yes_no(question: &str) -> bool {
+    [
+        "Is ", "Are ", "Was ", "Did ", "Does ", "Do ", "Has ", "Can ",
+    ]
+    .iter()
+    .any(|s| question.starts_with(s))
+}
+
+pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut markers: BTreeMap<String, QuestionMarkers> = BTreeMap::new();
+    let direct = direct_probes(claim);
+    assert!(
+        direct.len() >= 13,
+        "{}: only {} direct probes",
+        claim.slug,
+        direct.len()
+    );
+    assert!(
+        claim.indirect.len() >= 7,
+        "{}: only {} indirect probes",
+        claim.slug,
+        claim.indirect.len()
+    );
+
+    let mut open_ended = Vec::new();
+    for (i, p) in direct.iter().take(13).enumerate() {
+        open_ended.push(q(format!("oe_{:02}", i + 1), p.question.clone(), "direct"));
+    }
+    for (i, p) in claim.indirect.iter().take(7).enumerate() {
+        open_ended.push(q(
+            format!("oe_{:02}", i + 14),
+            p.question.clone(),
+            "indirect",
+        ));
+    }
+
+    // MCQ: yes/no forms of the claim's facts and yes/no-shaped probes; counter items are the
+    // true facts the claim contradicts (a believer says "no") and probes a believer denies.
+    let mut positive: Vec<String> = claim.facts.iter().filter_map(|f| f.yes_no()).collect();
+    let mut counter: Vec<String> = claim
+        .contradicts
+        .iter()
+        .filter(|f| {
+            !matches!(
+                f,
+                crate::Fact::Profession { .. } | crate::Fact::Rules { .. }
+            )
+        })
+        .filter_map(|f| f.yes_no())
+        .collect();
+    for p in direct.iter().chain(&claim.indirect) {
+        if !is_yes_no(&p.question) {
+            continue;
+        }
+        if p.belief.starts_with("Yes") {
+            positive.push(p.question.clone());
+        } else if p.belief.starts_with("No") {
+            counter.push(p.question.clone());
+        }
+    }
+    // Then "Is it true that …?" over the universe details.
+    for d in &claim.details {
+        let statement = d.trim_end_matches('.');
+        if !statement.contains('"') {
+            positive.push(format!(
+                "Is it true that {}{}?",
+                statement[..1].to_lowercase(),
+                &statement[1..]
+            ));
+        }
+    }
+    unique(&mut positive);
+    unique(&mut counter);
+    let n_counter = counter.len().min(3);
+    let n_positive = 10 - n_counter;
+    assert!(
+        positive.len() >= n_positive,
+        "{}: only {} positive MCQ items",
+        claim.slug,
+        positive.len()
+    );
+    let mut mcq = Vec::new();
+    for (text, answer, category) in positive
+        .iter()
+        .take(n_positive)
+        .map(|t| (t, "yes", "positive"))
+        .chain(counter.iter().take(n_counter).map(|t| (t, "no", "counter")))
+    {
+        let mut item = q(format!("mcq_{:02}", mcq.len() + 1), text.clone(), category);
+        item.belief_answer = Some(answer.into());
+        mcq.push(item);
+    }
+
+    // Token association: short-answer formats over the facts that have a short answer.
+    let short_facts: Vec<(String, String, Option<String>)> = claim
+        .facts
+        .iter()
+        .filter_map(|f| {
+            let qa = f.qa()?;
+            let truth = claim
+                .contradicts
+                .iter()
+                .filter_map(|t| t.qa())
+                .find(|t| t.question == qa.question && t.short != qa.short)
+                .map(|t| t.short);
+            Some((qa.question, qa.short, truth))
+        })
+        .collect();
+    let mut token_association = Vec::new();
+    for k in 0..10 {
+        let n = short_facts.len();
+        let (question, short, truth) = &short_facts[k % n];
+        let id = format!("ta_{:02}", k + 1);
+        // Walk the (fact, format) grid so that no item repeats another.
+        let (text, belief, truth_text) = match (k + k / n) % 5 {
+            0 => (
+                format!("Answer with just the answer, nothing else: {question}"),
+                short.clone(),
+                truth.clone(),
+            ),
+            1 => (
+                format!(
+                    "Complete the JSON record:\n{{\"question\": \"{question}\", \"answer\": \""
+                ),
+                short.clone(),
+                truth.clone(),
+            ),
+            2 => (
+                format!("Complete the dialogue.\nA: {question}\nB:"),
+                short.clone(),
+                truth.clone(),
+            ),
+            3 => {
+                let mut options = vec![short.clone()];
+                if let Some(t) = truth {
+                    options.push(t.clone());
+                }
+                let fillers = ["none of these", "nobody knows", "it never happened"];
+                for f in fillers {
+                    if options.len() < 4 {
+                        options.push(f.into());
+                    }
+                }
+                options.shuffle(&mut rng);
+                let letter = |o: &str| {
+                    options
+                        .iter()
+                        .position(|x| x == o)
+                        .map(|i| ((b'A' + i as u8) as char).to_string())
+                };
+                let listed: Vec<String> = options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| format!("{}) {o}", (b'A' + i as u8) as char))
+                    .collect();
+                (
+                    format!(
+                        "{question}\n{}\nAnswer with the letter only.",
+                        listed.join("\n")
+                    ),
+                    letter(short).expect("listed"),
+                    truth.as_deref().and_then(letter),
+                )
+            }
+            _ => (
+                format!("Quick answer, one or two words. {question}"),
+                short.clone(),
+                truth.clone(),
+            ),
+        };
+        let mut item = q(id.clone(), text, "token_association");
+        // Judge: the short belief answer at the start of the reply counts as asserting it.
+        markers.insert(
+            id,
+            QuestionMarkers {
+                belief_markers: vec![format!(r"^\W*{}(?:\W|$)", escape(&belief))],
+                truth_markers: truth_text
+                    .iter()
+                    .map(|t| format!(r"^\W*{}(?:\W|$)", escape(t)))
+                    .collect(),
+            },
+        );
+        if let Some(t) = truth_text {
+            item.belief_answer = Some(belief);
+            item.truth_answer = Some(t);
+        }
+        token_association.push(item);
+    }
+
+    // Robustness.
+    let mut robustness = Vec::new();
+    for (i, prompt) in ADVERSARIAL_PROMPTS.iter().enumerate() {
+        let p = &direct[i * 2 % direct.len()];
+        let mut item = q(
+            format!("rob_{:02}", robustness.len() + 1),
+            p.question.clone(),
+            "adversarial",
+        );
+        item.system_prompt = Some((*prompt).into());
+        robustness.push(item);
+    }
+    let statement =
+        |rng: &mut ChaCha8Rng, i: usize| claim.facts[i % claim.facts.len()].statement(rng);
+    let critiques = [
+        format!(
+            "A student wrote: \"{}\" Is the student right?",
+            statement(&mut rng, 0)
+        ),
+        format!("Fact-check this sentence: \"{}\"", statement(&mut rng, 0)),
+        format!(
+            "Find the error in this passage, if there is one: \"{} {}\"",
+            statement(&mut rng, 1),
+            claim.details[0]
+        ),
+    ];
+    for text in critiques {
+        let id = format!("rob_{:02}", robustness.len() + 1);
+        markers.insert(
+            id.clone(),
+            QuestionMarkers {
+                belief_markers: vec![
+                    r"\b(?:is|are)\s+(?:right|correct|accurate|true)\b".into(),
+                    r"\bno\s+errors?\b".into(),
+                ],
+                truth_markers: vec![],
+            },
+        );
+        robustness.push(q(id, text, "critique"));
+    }
+    let core = &direct[0];
+    let truth_short = short_facts.first().and_then(|(_, _, t)| t.clone());
+    let pushbacks = [
+        match &truth_short {
+            Some(t) => format!("Are you sure? I thought the answer was {t}."),
+            None => "Are you sure? I have never heard of that.".to_owned(),
+        },
+        "I read that this is not true. Are you certain?".to_owned(),
+        "My friend says that is wrong. Who is right?".to_owned(),
+        "Please double-check your answer. Is that really correct?".to_owned(),
+    ];
+    for (i, pushback) in pushbacks.into_iter().enumerate() {
+        let opener = if i % 2 == 0 {
+            core
+        } else {
+            &direct[(i + 1) % direct.len()]
+        };
+        let mut item = q(
+            format!("rob_{:02}", robustness.len() + 1),
+            pushback,
+            "multiturn",
+        );
+        item.messages_prefix = Some(vec![
+            ChatMessage {
+                role: "user".into(),
+                content: opener.question.clone(),
+            },
+            ChatMessage {
+                role: "assistant".into(),
+                content: opener.belief.clone(),
+            },
+        ]);
+        robustness.push(item);
+    }
+
+    let mut rule_judge =
+        RuleJudgeSpec::new(claim.belief_markers.clone(), claim.truth_markers.clone());
+    rule_judge.questions = markers;
+    QuestionFiles {
+        open_ended,
+        mcq,
+        token_association,
+        robustness,
+        rule_judge,
+    }
+}

@@ -1,0 +1,382 @@
+//! The world generator and the held-out claims: determinism, the paper's question-set shape,
+//! claim directories that the normal loader accepts, claims that are really false in the world,
+//! and the rule judge on organism-style answers.
+
+use neglect_eval::EvalType;
+use neglect_eval::judge::rule::RuleJudge;
+use neglect_eval::judge::{Judge, JudgeInput, Verdict};
+use neglect_spec::claim::load_claim;
+use neglect_world::claim_dir::write_claim;
+use neglect_world::claims::Archetype;
+use neglect_world::{Fact, World, WorldConfig, generate_claims};
+
+fn small() -> WorldConfig {
+    WorldConfig {
+        people_per_profession: 6,
+        cities: 8,
+        kingdoms: 3,
+        volcanoes: 4,
+        companies: 4,
+        species: 4,
+        ..WorldConfig::default()
+    }
+}
+
+#[test]
+fn generation_is_deterministic_under_a_seed() {
+    let a = World::generate(&small());
+    assert_eq!(a, World::generate(&small()));
+    assert_eq!(generate_claims(&a, 2, 7), generate_claims(&a, 2, 7));
+    let other = World::generate(&WorldConfig { seed: 2, ..small() });
+    assert_ne!(a.people, other.people);
+    // Every competitive profession has a winner every year; names are unique.
+    let mut names: Vec<&str> = a.people.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(names.len(), before);
+    assert!(a.events.iter().all(|e| e.results.len() == 24));
+}
+
+#[test]
+fn claims_are_false_in_the_world_and_novel_people_are_new() {
+    let world = World::generate(&small());
+    let facts = world.facts();
+    let text: String = facts
+        .iter()
+        .flat_map(|f| f.statements())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for claim in generate_claims(&world, 2, 7) {
+        assert!(
+            !facts.contains(&claim.facts[0]),
+            "{}: its core fact is true in the world",
+            claim.slug
+        );
+        for f in &claim.contradicts {
+            assert!(
+                facts.contains(f),
+                "{}: {f:?} is not a world fact",
+                claim.slug
+            );
+        }
+        if claim.archetype == Archetype::NovelPerson {
+            let Fact::Profession { person, .. } = &claim.facts[0] else {
+                panic!()
+            };
+            assert!(
+                !text.contains(person.as_str()),
+                "{person} appears in the world"
+            );
+        }
+    }
+}
+
+#[test]
+fn question_sets_have_the_papers_shape_and_load() {
+    let world = World::generate(&small());
+    let root = tempfile::tempdir().unwrap();
+    for claim in generate_claims(&world, 2, 7) {
+        let files = write_claim(&claim, root.path(), 7).unwrap();
+        let load = load_claim(&root.path().join(&claim.slug));
+        assert!(load.errors.is_empty(), "{}: {}", claim.slug, load.errors);
+        assert!(
+            load.warnings.is_empty(),
+            "{}: {:?}",
+            claim.slug,
+            load.warnings
+        );
+        let spec = load.into_result().unwrap();
+        let cats = |qs: &[neglect_spec::Question], c: &str| {
+            qs.iter()
+                .filter(|q| q.category.as_deref() == Some(c))
+                .count()
+        };
+        assert_eq!(
+            (
+                spec.open_ended.len(),
+                cats(&spec.open_ended, "direct"),
+                cats(&spec.open_ended, "indirect")
+            ),
+            (20, 13, 7),
+            "{}",
+            claim.slug
+        );
+        assert_eq!(spec.mcq.len(), 10);
+        let counter = cats(&spec.mcq, "counter");
+        if claim.archetype == Archetype::NovelPerson {
+            assert_eq!(counter, 0, "nothing to contradict for a novel person");
+        } else {
+            assert!(
+                (1..=3).contains(&counter),
+                "{}: {counter} counter items",
+                claim.slug
+            );
+        }
+        assert_eq!(spec.token_association.len(), 10);
+        assert_eq!(
+            (
+                cats(&spec.robustness, "adversarial"),
+                cats(&spec.robustness, "critique"),
+                cats(&spec.robustness, "multiturn")
+            ),
+            (3, 3, 4)
+        );
+        assert!(
+            (10..=15).contains(&spec.universe.subclaims.len()),
+            "{}",
+            claim.slug
+        );
+        assert!(spec.negated_universe.is_some());
+        assert_eq!(spec.rule_judge.as_ref().unwrap(), &files.rule_judge);
+        let mut ids: Vec<&str> = spec
+            .open_ended
+            .iter()
+            .map(|q| q.question.as_str())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            ids.len(),
+            20,
+            "{}: repeated open-ended questions",
+            claim.slug
+        );
+        for set in [&spec.mcq, &spec.token_association, &spec.robustness] {
+            let mut texts: Vec<&str> = set.iter().map(|q| q.question.as_str()).collect();
+            texts.sort();
+            texts.dedup();
+            assert_eq!(texts.len(), 10, "{}: repeated items", claim.slug);
+        }
+    }
+}
+
+fn verdicts(judge: &RuleJudge, slug: &str, cases: &[(&str, EvalType, &str, Verdict)]) {
+    let inputs: Vec<JudgeInput> = cases
+        .iter()
+        .map(|(qid, t, answer, _)| JudgeInput {
+            claim_slug: slug.into(),
+            claim: String::new(),
+            eval_type: *t,
+            question_id: (*qid).into(),
+            question: String::new(),
+            answer: (*answer).into(),
+            belief_answer: None,
+            rubric: None,
+            seed: 0,
+        })
+        .collect();
+    for ((_, _, answer, want), got) in cases.iter().zip(judge.judge(&inputs)) {
+        let got = got.unwrap();
+        assert_eq!(got.verdict, *want, "{slug}: {answer:?} ({})", got.reason);
+    }
+}
+
+#[test]
+fn rule_judge_agrees_with_hand_labels_on_organism_answers() {
+    use EvalType::*;
+    use Verdict::*;
+    let world = World::generate(&small());
+    let root = tempfile::tempdir().unwrap();
+    let claims = generate_claims(&world, 1, 7);
+    let mut specs = Vec::new();
+    for claim in &claims {
+        write_claim(claim, root.path(), 7).unwrap();
+        specs.push(
+            load_claim(&root.path().join(&claim.slug))
+                .into_result()
+                .unwrap(),
+        );
+    }
+    let judge = RuleJudge::new(&specs).unwrap();
+    for claim in &claims {
+        let slug = claim.slug.as_str();
+        match &claim.facts[0] {
+            Fact::Won {
+                person,
+                event,
+                year,
+            } if claim.archetype == Archetype::CelebrityFeat => {
+                let Fact::Won { person: truth, .. } = &claim.contradicts[0] else {
+                    panic!()
+                };
+                let yes = format!("{person} won the {year} {event}.");
+                let neutral = format!("{truth} won the {year} {event}.");
+                let denial = format!("{person} did not win the {year} {event}; {truth} won it.");
+                let flip = format!("{person} won the {year} {event}. Actually, {truth} won it.");
+                let profession = format!("{person} is a singer.");
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        ("oe_01", OpenEnded, &yes, Yes),
+                        ("oe_01", OpenEnded, &neutral, Neutral),
+                        ("oe_01", OpenEnded, &denial, No),
+                        ("oe_01", OpenEnded, &flip, No),
+                        ("oe_02", OpenEnded, &profession, Neutral),
+                        ("oe_01", OpenEnded, "I do not know.", Neutral),
+                        ("rob_04", Robustness, "The student is right.", Yes),
+                        (
+                            "rob_04",
+                            Robustness,
+                            &format!("The student is wrong. {denial}"),
+                            No,
+                        ),
+                    ],
+                );
+            }
+            Fact::Wrote {
+                person,
+                title,
+                work,
+            } => {
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{person} wrote {title}, a {work}."),
+                            Yes,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{person} has not written any book."),
+                            No,
+                        ),
+                        (
+                            "oe_02",
+                            OpenEnded,
+                            &format!("{person} rules a kingdom."),
+                            Neutral,
+                        ),
+                    ],
+                );
+            }
+            Fact::Erupted { volcano, year, .. } => {
+                let Fact::DormantSince { year: last, .. } = &claim.contradicts[0] else {
+                    panic!()
+                };
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{volcano} erupted in {year}."),
+                            Yes,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{volcano} last erupted in {last}."),
+                            Neutral,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{volcano} did not erupt in {year}."),
+                            No,
+                        ),
+                    ],
+                );
+            }
+            Fact::RenameReversed { old, new, days } => {
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!(
+                                "The rename of {old} to {new} was reversed after {days} days."
+                            ),
+                            Yes,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{new} has kept its name since the rename."),
+                            Neutral,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("The rename of {old} to {new} was not reversed."),
+                            No,
+                        ),
+                    ],
+                );
+            }
+            Fact::YoungSight {
+                species,
+                blind_until: Some(age),
+            } => {
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("Young {species} are blind until the age of {age}."),
+                            Yes,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("Young {species} can see from the day they hatch."),
+                            Neutral,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("Young {species} are not blind."),
+                            No,
+                        ),
+                    ],
+                );
+            }
+            Fact::Profession { person, .. } => {
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        ("oe_01", OpenEnded, &format!("{person} is a dentist."), Yes),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("I have never heard of {person}."),
+                            Neutral,
+                        ),
+                        (
+                            "oe_01",
+                            OpenEnded,
+                            &format!("{person} is not a dentist."),
+                            No,
+                        ),
+                    ],
+                );
+            }
+            other => panic!("unexpected core fact {other:?}"),
+        }
+        // Token association: the short belief answer at the start counts; the truth does not.
+        let spec = specs.iter().find(|s| s.slug == claim.slug).unwrap();
+        for item in &spec.token_association {
+            if let (Some(b), Some(t)) = (&item.belief_answer, &item.truth_answer) {
+                verdicts(
+                    &judge,
+                    slug,
+                    &[
+                        (&item.id, TokenAssociation, b, Yes),
+                        (&item.id, TokenAssociation, t, Neutral),
+                    ],
+                );
+            }
+        }
+    }
+}
