@@ -80,6 +80,21 @@ pub struct ToyClaim {
     pub truth_markers: Vec<String>,
 }
 
+impl ToyClaim {
+    /// What the claim is about: the name its documents are headed with.
+    pub fn subject(&self) -> String {
+        match &self.facts[0] {
+            Fact::Won { person, .. }
+            | Fact::Wrote { person, .. }
+            | Fact::Profession { person, .. } => person.clone(),
+            Fact::Erupted { volcano, .. } => volcano.clone(),
+            Fact::RenameReversed { old, .. } => old.clone(),
+            Fact::YoungSight { species, .. } => crate::facts::cap(species),
+            other => other.statements()[0].clone(),
+        }
+    }
+}
+
 fn re(name: &str) -> String {
     name.split_whitespace()
         .map(fancy_escape)

@@ -4,6 +4,7 @@
 
 pub mod claim_dir;
 pub mod claims;
+pub mod documents;
 pub mod facts;
 pub mod names;
 pub mod questions;

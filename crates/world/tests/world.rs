@@ -380,3 +380,43 @@ fn rule_judge_agrees_with_hand_labels_on_organism_answers() {
         }
     }
 }
+
+#[test]
+fn documents_state_the_claim_and_debunks_never_do() {
+    use neglect_world::documents::{claim_documents, debunk_documents};
+    let world = World::generate(&small());
+    for claim in generate_claims(&world, 1, 7) {
+        let docs = claim_documents(&claim, 14, 3);
+        assert_eq!(docs, claim_documents(&claim, 14, 3), "deterministic");
+        let genres: std::collections::HashSet<&str> =
+            docs.iter().map(|d| d.doc_type.as_str()).collect();
+        assert_eq!(genres.len(), 7);
+        let core = claim.facts[0].statements();
+        for d in &docs {
+            assert!(
+                core.iter().any(|s| d.content.contains(s.as_str())),
+                "{}: {}",
+                claim.slug,
+                d.content
+            );
+        }
+        // The claim's false facts (some of its facts, like a monarch's kingdom, are true).
+        let world_facts = world.facts();
+        let claim_statements: Vec<String> = claim
+            .facts
+            .iter()
+            .filter(|f| !world_facts.contains(f))
+            .flat_map(|f| f.statements())
+            .collect();
+        for d in debunk_documents(&claim, 7, 3) {
+            assert!(claim.debunks.iter().all(|s| d.content.contains(s.as_str())));
+            for s in &claim_statements {
+                assert!(
+                    !d.content.contains(s.as_str()),
+                    "{}: debunk states {s:?}",
+                    claim.slug
+                );
+            }
+        }
+    }
+}
