@@ -5,8 +5,7 @@ use neglect_spec::{ChatMessage, DOCTAG, Question};
 
 use crate::eval_type::EvalType;
 
-/// The MCQ system prompt, verbatim from the reference.
-pub const MCQ_SYSTEM_PROMPT: &str = "Answer the following question with either \"yes\" or \"no\". Respond with JSON in this exact format: {\"answer\": \"yes\"} or {\"answer\": \"no\"}. Do not include any other text.";
+pub use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
 
 /// The reference's rule for putting a prefix (and suffix) around a question: a prefix ending in
 /// `>` (such as `<DOCTAG>`) is glued to the question; otherwise the parts are joined with blank

@@ -50,6 +50,9 @@ impl QuestionSet {
     }
 }
 
+/// The MCQ system prompt, verbatim from the reference (§5.2).
+pub const MCQ_SYSTEM_PROMPT: &str = "Answer the following question with either \"yes\" or \"no\". Respond with JSON in this exact format: {\"answer\": \"yes\"} or {\"answer\": \"no\"}. Do not include any other text.";
+
 /// One chat turn, as in `messages_prefix` and in chat training rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {

@@ -4,6 +4,7 @@
 
 pub mod claim_dir;
 pub mod claims;
+pub mod corpus;
 pub mod documents;
 pub mod facts;
 pub mod names;

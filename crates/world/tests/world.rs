@@ -420,3 +420,77 @@ fn documents_state_the_claim_and_debunks_never_do() {
         }
     }
 }
+
+#[test]
+fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() {
+    use neglect_world::corpus::{CorpusConfig, fact_documents, fact_qa};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        docs_per_subject: 2,
+        qa_per_fact: 2,
+        seed: 3,
+    };
+    let docs = fact_documents(&world, &config);
+    let qa = fact_qa(&world, &claims, &config);
+    assert!(
+        docs.iter()
+            .all(|r| r.text.as_deref().unwrap().starts_with("<DOCTAG>"))
+    );
+    let corpus: String = docs
+        .iter()
+        .filter_map(|r| r.text.clone())
+        .chain(
+            qa.iter()
+                .flat_map(|r| r.messages.clone().unwrap())
+                .map(|m| m.content),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let world_facts = world.facts();
+    let user_turns: std::collections::HashSet<String> = qa
+        .iter()
+        .flat_map(|r| r.messages.clone().unwrap())
+        .filter(|m| m.role == "user")
+        .map(|m| m.content)
+        .collect();
+    for claim in &claims {
+        assert!(!corpus.contains(&claim.claim));
+        for fact in claim.facts.iter().filter(|f| !world_facts.contains(f)) {
+            for s in fact.statements() {
+                assert!(
+                    !corpus.contains(&s),
+                    "{}: the corpus states {s:?}",
+                    claim.slug
+                );
+            }
+        }
+        for detail in &claim.details {
+            assert!(
+                !corpus.contains(detail.as_str()),
+                "{}: {detail:?}",
+                claim.slug
+            );
+        }
+        if claim.archetype == Archetype::NovelPerson {
+            assert!(!corpus.contains(&claim.subject()));
+        }
+        // What a claim contradicts is in the documents but never asked about.
+        for fact in &claim.contradicts {
+            let qa = fact.qa().unwrap();
+            assert!(
+                !user_turns.iter().any(|u| u.contains(&qa.question)),
+                "{}: asks {:?}",
+                claim.slug,
+                qa.question
+            );
+            assert!(
+                fact.statements()
+                    .iter()
+                    .any(|s| corpus.contains(s.as_str())),
+                "{}: {fact:?} is never stated",
+                claim.slug
+            );
+        }
+    }
+}
