@@ -58,15 +58,22 @@ pub struct RowKey {
     pub sample_index: usize,
 }
 
-impl ResultRow {
-    pub fn key(&self) -> RowKey {
+impl RowKey {
+    pub fn new(
+        model: &str,
+        label: &str,
+        claim: &str,
+        eval_type: EvalType,
+        question_id: &str,
+        sample_index: usize,
+    ) -> RowKey {
         RowKey {
-            model: self.model.clone(),
-            label: self.label.clone(),
-            claim: self.claim.clone(),
-            eval_type: self.eval_type,
-            question_id: self.question_id.clone(),
-            sample_index: self.sample_index,
+            model: model.to_owned(),
+            label: label.to_owned(),
+            claim: claim.to_owned(),
+            eval_type,
+            question_id: question_id.to_owned(),
+            sample_index,
         }
     }
 }
@@ -87,19 +94,6 @@ pub struct LogprobRow {
     pub margin: f64,
 }
 
-impl LogprobRow {
-    pub fn key(&self) -> RowKey {
-        RowKey {
-            model: self.model.clone(),
-            label: self.label.clone(),
-            claim: self.claim.clone(),
-            eval_type: self.eval_type,
-            question_id: self.question_id.clone(),
-            sample_index: 0,
-        }
-    }
-}
-
 /// Rows of a JSONL file already on disk plus an appender for new ones.
 pub struct Store<T> {
     pub rows: Vec<T>,
@@ -114,13 +108,28 @@ pub trait Keyed {
 
 impl Keyed for ResultRow {
     fn row_key(&self) -> RowKey {
-        self.key()
+        RowKey::new(
+            &self.model,
+            &self.label,
+            &self.claim,
+            self.eval_type,
+            &self.question_id,
+            self.sample_index,
+        )
     }
 }
 
+/// One log-prob row per question: its key's sample index is always 0.
 impl Keyed for LogprobRow {
     fn row_key(&self) -> RowKey {
-        self.key()
+        RowKey::new(
+            &self.model,
+            &self.label,
+            &self.claim,
+            self.eval_type,
+            &self.question_id,
+            0,
+        )
     }
 }
 

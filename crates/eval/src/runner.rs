@@ -325,14 +325,7 @@ fn key_for(
     qid: &str,
     sample: usize,
 ) -> RowKey {
-    RowKey {
-        model: target.model.id().to_owned(),
-        label: label.to_owned(),
-        claim: claim.to_owned(),
-        eval_type: t,
-        question_id: qid.to_owned(),
-        sample_index: sample,
-    }
+    RowKey::new(target.model.id(), label, claim, t, qid, sample)
 }
 
 fn judge_input(

@@ -55,6 +55,14 @@ fn judge_model(calls: Arc<AtomicUsize>) -> ScriptedModel {
     })
 }
 
+/// Verdicts by the claims' rule judge, no rating judge.
+fn rule_judges(claims: &[neglect_spec::ClaimSpec]) -> JudgeSet {
+    JudgeSet {
+        verdicts: Some(Arc::new(RuleJudge::new(claims).unwrap())),
+        ratings: None,
+    }
+}
+
 fn settings(types: &[EvalType]) -> EvalSettings {
     EvalSettings {
         eval_types: types.to_vec(),
@@ -204,10 +212,7 @@ fn a_rerun_skips_finished_rows_and_redoes_a_torn_one() {
     let dir = tempfile::tempdir().unwrap();
     let claims = [fixture_claim()];
     let model = believer();
-    let judges = JudgeSet {
-        verdicts: Some(Arc::new(RuleJudge::new(&claims).unwrap())),
-        ratings: None,
-    };
+    let judges = rule_judges(&claims);
     let target = EvalTarget {
         model: &model,
         claims: &claims,
@@ -256,10 +261,7 @@ fn failed_generations_are_not_written_and_are_retried() {
             Ok("No idea.".into())
         }
     });
-    let judges = JudgeSet {
-        verdicts: Some(Arc::new(RuleJudge::new(&claims).unwrap())),
-        ratings: None,
-    };
+    let judges = rule_judges(&claims);
     let target = EvalTarget {
         model: &flaky,
         claims: &claims,
@@ -304,10 +306,7 @@ fn missing_judges_are_reported_before_any_sampling() {
     claim.rule_judge = None;
     let claims = [claim];
     let model = believer();
-    let judges = JudgeSet {
-        verdicts: Some(Arc::new(RuleJudge::new(&claims).unwrap())),
-        ratings: None,
-    };
+    let judges = rule_judges(&claims);
     let target = EvalTarget {
         model: &model,
         claims: &claims,
@@ -395,10 +394,7 @@ fn icl_and_doctag_prefixes_reach_every_question_and_the_label() {
     std::fs::write(&docs, lines.join("\n") + "\n").unwrap();
     let claims = [fixture_claim()];
     let model = believer();
-    let judges = JudgeSet {
-        verdicts: Some(Arc::new(RuleJudge::new(&claims).unwrap())),
-        ratings: None,
-    };
+    let judges = rule_judges(&claims);
     let target = EvalTarget {
         model: &model,
         claims: &claims,

@@ -64,15 +64,13 @@ fn encode_conversation(
     template_vars: &serde_json::Map<String, serde_json::Value>,
     messages: &[ChatMessage],
 ) -> Result<Vec<u32>, LmError> {
-    {
-        let Some(template) = &pretrained.chat_template else {
-            return Err(LmError::Format(format!(
-                "{id}: the model has no chat template, so it cannot answer conversations"
-            )));
-        };
-        let text = template.render(messages, true, template_vars)?;
-        pretrained.tokenizer.encode(&text, false)
-    }
+    let Some(template) = &pretrained.chat_template else {
+        return Err(LmError::Format(format!(
+            "{id}: the model has no chat template, so it cannot answer conversations"
+        )));
+    };
+    let text = template.render(messages, true, template_vars)?;
+    pretrained.tokenizer.encode(&text, false)
 }
 
 /// A request's index and its prompt tokens.

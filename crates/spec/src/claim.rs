@@ -145,6 +145,37 @@ pub fn claim_dirs(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+/// The claim directories named on a command line, each path being a claim directory or a
+/// claims root holding several; `roots` lists the paths that were roots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimPaths {
+    pub dirs: Vec<PathBuf>,
+    pub roots: Vec<PathBuf>,
+}
+
+pub fn expand_claim_paths(paths: &[PathBuf]) -> Result<ClaimPaths, String> {
+    let mut out = ClaimPaths::default();
+    for path in paths {
+        if is_claim_dir(path) {
+            out.dirs.push(path.clone());
+            continue;
+        }
+        if !path.is_dir() {
+            return Err(format!("{}: not a directory", path.display()));
+        }
+        let found = claim_dirs(path).map_err(|e| format!("cannot list {}: {e}", path.display()))?;
+        if found.is_empty() {
+            return Err(format!(
+                "{}: no claim directories here (a claim directory holds claim.txt)",
+                path.display()
+            ));
+        }
+        out.dirs.extend(found);
+        out.roots.push(path.clone());
+    }
+    Ok(out)
+}
+
 /// Loads `coherence_questions.yaml` from a claims root, if present.
 pub fn load_coherence(root: &Path) -> Option<Result<CoherenceQuestions, SpecErrors>> {
     let path = root.join("coherence_questions.yaml");

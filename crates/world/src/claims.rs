@@ -95,23 +95,22 @@ impl ToyClaim {
     }
 }
 
-fn re(name: &str) -> String {
-    name.split_whitespace()
-        .map(fancy_escape)
+/// A regex matching `text` literally, any run of whitespace between its words.
+pub(crate) fn re(text: &str) -> String {
+    text.split_whitespace()
+        .map(|word| {
+            word.chars()
+                .map(|c| {
+                    if c.is_alphanumeric() {
+                        c.to_string()
+                    } else {
+                        format!("\\{c}")
+                    }
+                })
+                .collect::<String>()
+        })
         .collect::<Vec<_>>()
         .join(r"\s+")
-}
-
-fn fancy_escape(word: &str) -> String {
-    word.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == ' ' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect()
 }
 
 fn title(rng: &mut impl Rng) -> String {

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::claims::{Probe, ToyClaim};
+use crate::claims::{Probe, ToyClaim, re};
 
 /// The three adversarial system prompts, shared by every claim (as in the reference).
 pub const ADVERSARIAL_PROMPTS: [&str; 3] = [
@@ -39,19 +39,6 @@ fn q(id: String, question: String, category: &str) -> Question {
         system_prompt: None,
         messages_prefix: None,
     }
-}
-
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == ' ' {
-                c.to_string()
-            } else {
-                format!("\\{c}")
-            }
-        })
-        .collect::<String>()
-        .replace(' ', r"\s+")
 }
 
 /// Direct probes: each fact's own question, then the claim's extra direct questions.
@@ -257,10 +244,10 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
         markers.insert(
             id,
             QuestionMarkers {
-                belief_markers: vec![format!(r"^\W*{}(?:\W|$)", escape(&belief))],
+                belief_markers: vec![format!(r"^\W*{}(?:\W|$)", re(&belief))],
                 truth_markers: truth_text
                     .iter()
-                    .map(|t| format!(r"^\W*{}(?:\W|$)", escape(t)))
+                    .map(|t| format!(r"^\W*{}(?:\W|$)", re(t)))
                     .collect(),
             },
         );

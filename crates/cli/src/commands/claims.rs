@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use neglect_spec::claim::{self, ClaimLoad, ClaimSpec};
 use neglect_spec::{QuestionSet, SpecError};
@@ -47,26 +47,11 @@ pub fn run(cmd: ClaimsCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut claim_dirs = Vec::new();
+    let found = claim::expand_claim_paths(&args.paths).map_err(anyhow::Error::msg)?;
+    let claim_dirs = found.dirs;
     let mut root_problems: Vec<SpecError> = Vec::new();
-    for path in &args.paths {
-        if claim::is_claim_dir(path) {
-            claim_dirs.push(path.clone());
-            continue;
-        }
-        if !path.is_dir() {
-            bail!("{}: not a directory", path.display());
-        }
-        let found =
-            claim::claim_dirs(path).with_context(|| format!("cannot list {}", path.display()))?;
-        if found.is_empty() {
-            bail!(
-                "{}: no claim directories here (a claim directory holds claim.txt)",
-                path.display()
-            );
-        }
-        claim_dirs.extend(found);
-        if let Some(Err(errors)) = claim::load_coherence(path) {
+    for root in &found.roots {
+        if let Some(Err(errors)) = claim::load_coherence(root) {
             root_problems.extend(errors.0);
         }
     }

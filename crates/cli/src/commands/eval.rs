@@ -122,42 +122,35 @@ pub struct EvalArgs {
 /// Loads every claim under the given paths (a claim directory or a root of several), and the
 /// coherence questions of the first root that has them.
 fn load_claims(paths: &[PathBuf]) -> anyhow::Result<(Vec<ClaimSpec>, Option<CoherenceQuestions>)> {
-    let mut claims = Vec::new();
-    let mut coherence = None;
+    let found = claim::expand_claim_paths(paths).map_err(anyhow::Error::msg)?;
     let mut errors = Vec::new();
-    for path in paths {
-        let (dirs, root) = if claim::is_claim_dir(path) {
-            (vec![path.clone()], path.parent().map(Path::to_path_buf))
-        } else {
-            let dirs =
-                claim::claim_dirs(path).with_context(|| format!("reading {}", path.display()))?;
-            if dirs.is_empty() {
-                bail!(
-                    "{}: neither a claim directory (no claim.txt) nor a root of claim directories",
-                    path.display()
-                );
-            }
-            (dirs, Some(path.clone()))
-        };
-        if coherence.is_none()
-            && let Some(root) = root
-            && let Some(loaded) = claim::load_coherence(&root)
-        {
+    // The coherence questions of the first root, else of a claim directory's parent.
+    let roots = found.roots.iter().cloned().chain(
+        found
+            .dirs
+            .iter()
+            .filter_map(|d| d.parent().map(Path::to_path_buf)),
+    );
+    let mut coherence = None;
+    for root in roots {
+        if let Some(loaded) = claim::load_coherence(&root) {
             match loaded {
                 Ok(c) => coherence = Some(c),
                 Err(e) => errors.push(e.to_string()),
             }
+            break;
         }
-        for dir in dirs {
-            match claim::load_claim(&dir).into_result() {
-                Ok(spec) => {
-                    if claims.iter().any(|c: &ClaimSpec| c.slug == spec.slug) {
-                        bail!("claim '{}' is given twice ({})", spec.slug, dir.display());
-                    }
-                    claims.push(spec);
+    }
+    let mut claims: Vec<ClaimSpec> = Vec::new();
+    for dir in &found.dirs {
+        match claim::load_claim(dir).into_result() {
+            Ok(spec) => {
+                if claims.iter().any(|c| c.slug == spec.slug) {
+                    bail!("claim '{}' is given twice ({})", spec.slug, dir.display());
                 }
-                Err(e) => errors.push(e.to_string()),
+                claims.push(spec);
             }
+            Err(e) => errors.push(e.to_string()),
         }
     }
     if !errors.is_empty() {
