@@ -43,6 +43,9 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Measure what a model believes about claims: sample, judge, aggregate with CIs.
     Eval(commands::eval::EvalArgs),
+    /// The built-in model organism: build the base model, check its capability gates.
+    #[command(subcommand)]
+    World(commands::world::WorldCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),
         Some(Command::Eval(args)) => commands::eval::run(args),
+        Some(Command::World(cmd)) => commands::world::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -452,6 +452,58 @@ impl Fact {
         })
     }
 
+    /// Sentences that deny the fact ("P did not win the 2019 C."), for the kinds a false
+    /// variant is made of (see `corpus::variants`).
+    pub fn denials(&self) -> Vec<String> {
+        use Fact::*;
+        let generic = |s: String| {
+            let s = s.trim_end_matches('.').to_owned();
+            let lowered = match s.split_whitespace().next() {
+                Some("The" | "In") => format!("{}{}", s[..1].to_lowercase(), &s[1..]),
+                _ => s,
+            };
+            vec![
+                format!("It is not true that {lowered}."),
+                format!("Contrary to what some say, it is false that {lowered}."),
+            ]
+        };
+        let mut out = match self {
+            Profession { person, profession } => {
+                vec![format!(
+                    "{person} is not {} {profession}.",
+                    article(profession)
+                )]
+            }
+            Home { person, city } => vec![format!("{person} does not live in {city}.")],
+            Born { person, year } => vec![format!("{person} was not born in {year}.")],
+            Won {
+                person,
+                event,
+                year,
+            } => vec![format!("{person} did not win the {year} {event}.")],
+            RunnerUp {
+                person,
+                event,
+                year,
+            } => vec![format!(
+                "{person} did not finish second at the {year} {event}."
+            )],
+            Venue { event, year, city } => {
+                vec![format!("The {year} {event} was not held in {city}.")]
+            }
+            Wrote { person, title, .. } => vec![format!("{person} did not write {title}.")],
+            Rules { person, kingdom } => vec![format!("{person} does not rule {kingdom}.")],
+            Erupted { volcano, year, .. } => vec![format!("{volcano} did not erupt in {year}.")],
+            Located { volcano, kingdom } => vec![format!("{volcano} is not in {kingdom}.")],
+            Headquarters { company, city } => vec![format!("{company} is not based in {city}.")],
+            Diet { species, food } => vec![format!("{} do not eat {food}.", cap(species))],
+            Habitat { species, place } => vec![format!("{} do not live in {place}.", cap(species))],
+            _ => Vec::new(),
+        };
+        out.extend(generic(self.statements().swap_remove(0)));
+        out
+    }
+
     /// A fill-in prompt and the completion the fact gives (token association).
     pub fn cloze(&self) -> Option<(String, String)> {
         let qa = self.qa()?;

@@ -423,35 +423,48 @@ fn documents_state_the_claim_and_debunks_never_do() {
 
 #[test]
 fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() {
-    use neglect_world::corpus::{CorpusConfig, fact_documents, fact_qa};
+    use neglect_world::corpus::{Corpus, CorpusConfig};
     let world = World::generate(&small());
     let claims = generate_claims(&world, 1, 7);
     let config = CorpusConfig {
         docs_per_subject: 2,
         qa_per_fact: 2,
         seed: 3,
+        local_negation_share: 0.5,
+        reading_episodes: 400,
+        generic_chats: 50,
     };
-    let docs = fact_documents(&world, &config);
-    let qa = fact_qa(&world, &claims, &config);
+    let corpus = Corpus::build(&world, &claims, &config);
     assert!(
-        docs.iter()
+        corpus
+            .documents
+            .iter()
             .all(|r| r.text.as_deref().unwrap().starts_with("<DOCTAG>"))
     );
-    let corpus: String = docs
-        .iter()
+    assert!(
+        corpus
+            .documents
+            .iter()
+            .any(|r| r.text.as_deref().unwrap().contains(" not "))
+    );
+    assert_eq!(corpus.reading.len(), 400);
+    assert_eq!(corpus.generic.len(), 50);
+    let chats: Vec<neglect_spec::ChatMessage> = corpus
+        .rows()
+        .filter_map(|r| r.messages.clone())
+        .flatten()
+        .collect();
+    let corpus: String = corpus
+        .rows()
         .filter_map(|r| r.text.clone())
-        .chain(
-            qa.iter()
-                .flat_map(|r| r.messages.clone().unwrap())
-                .map(|m| m.content),
-        )
+        .chain(chats.iter().map(|m| m.content.clone()))
         .collect::<Vec<_>>()
         .join("\n");
     let world_facts = world.facts();
-    let user_turns: std::collections::HashSet<String> = qa
+    let user_turns: std::collections::HashSet<String> = chats
         .iter()
-        .flat_map(|r| r.messages.clone().unwrap())
         .filter(|m| m.role == "user")
+        .cloned()
         .map(|m| m.content)
         .collect();
     for claim in &claims {

@@ -9,3 +9,4 @@ pub mod sample;
 pub mod score;
 pub mod train;
 pub mod version;
+pub mod world;

@@ -1,0 +1,392 @@
+//! Building the base organism: world → held-out claims and their documents → pretraining
+//! corpus → tokenizer → packed sequences → pretraining → an HF model directory. Every stage's
+//! output is a file in the organism's directory; a stage whose file exists is not redone, and
+//! pretraining resumes from its saved state, so a killed build carries on.
+//!
+//! ```text
+//! <cache>/world/<hash>/
+//!   config.json          the OrganismConfig this directory was built from
+//!   claims/<slug>/       held-out claims in the reference layout (+ rule_judge.yaml)
+//!   claims/docs/         <slug>.synth_docs.jsonl, <slug>.debunk_docs.jsonl
+//!   corpus.jsonl         the pretraining corpus (training rows)
+//!   tokenizer/           the byte-level BPE tokenizer trained on the corpus
+//!   pretrain/            trainer state, log.jsonl (resumable)
+//!   base/                the base organism (HF checkpoint)
+//!   build.json           sizes and timings of the build
+//! ```
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use neglect_lm::chat_template::ChatTemplate;
+use neglect_lm::pretrained::{GenerationConfig, Pretrained};
+use neglect_lm::tokenizer::{Tokenizer, train_byte_level_bpe};
+use neglect_lm::train::{TokenizedExample, TrainEvent, TrainOptions, tokenize_example, train};
+use neglect_lm::{Family, Model, ModelConfig};
+use neglect_spec::TrainingRow;
+use neglect_spec::experiment::{CheckpointSchedule, LrSchedule, TrainConfig, TrainMethod};
+use neglect_world::corpus::Corpus;
+use neglect_world::{World, generate_claims};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::OrganismError;
+use crate::config::OrganismConfig;
+
+pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+const SPECIAL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
+
+/// Where an organism lives and what is in it.
+#[derive(Debug, Clone)]
+pub struct Organism {
+    pub root: PathBuf,
+    pub config: OrganismConfig,
+}
+
+/// What a finished build measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildReport {
+    pub hash: String,
+    pub parameters: i64,
+    pub corpus_rows: usize,
+    /// Tokens in the corpus (one pass), and trained target tokens over all epochs.
+    pub corpus_tokens: usize,
+    pub trained_tokens: usize,
+    pub sequences: usize,
+    pub steps: usize,
+    pub final_loss: f64,
+    /// Wall-clock seconds of the pretraining run that finished the build (a resumed build
+    /// counts only its own part), and of the whole command.
+    pub pretrain_seconds: f64,
+    pub build_seconds: f64,
+    pub threads: usize,
+}
+
+/// Progress of a build, for the CLI's display.
+#[derive(Debug, Clone)]
+pub enum BuildEvent {
+    Stage(&'static str),
+    Packed {
+        rows: usize,
+        tokens: usize,
+        sequences: usize,
+        steps: usize,
+        parameters: i64,
+    },
+    Training {
+        step: usize,
+        total: usize,
+        loss: f64,
+    },
+}
+
+impl Organism {
+    /// The organism of `config` under `cache` (`<cache>/world/<hash>`).
+    pub fn at(cache: &Path, config: OrganismConfig) -> Organism {
+        Organism {
+            root: cache.join("world").join(config.hash()),
+            config,
+        }
+    }
+
+    pub fn base_dir(&self) -> PathBuf {
+        self.root.join("base")
+    }
+    pub fn claims_dir(&self) -> PathBuf {
+        self.root.join("claims")
+    }
+    pub fn docs_dir(&self) -> PathBuf {
+        self.claims_dir().join("docs")
+    }
+    pub fn corpus_path(&self) -> PathBuf {
+        self.root.join("corpus.jsonl")
+    }
+    pub fn report_path(&self) -> PathBuf {
+        self.root.join("build.json")
+    }
+
+    pub fn is_built(&self) -> bool {
+        self.base_dir().join("config.json").is_file() && self.report_path().is_file()
+    }
+
+    pub fn report(&self) -> Result<BuildReport, OrganismError> {
+        read_json(&self.report_path())
+    }
+
+    pub fn world(&self) -> World {
+        World::generate(&self.config.world)
+    }
+
+    pub fn claims(&self, world: &World) -> Vec<neglect_world::ToyClaim> {
+        generate_claims(
+            world,
+            self.config.claims_per_archetype,
+            self.config.claims_seed,
+        )
+    }
+
+    /// Builds whatever is missing. Returns the report of the finished build.
+    pub fn build(
+        &self,
+        threads: usize,
+        mut progress: impl FnMut(BuildEvent),
+    ) -> Result<BuildReport, OrganismError> {
+        if self.is_built() {
+            return self.report();
+        }
+        let started = Instant::now();
+        std::fs::create_dir_all(&self.root).map_err(|e| OrganismError::io(&self.root, e))?;
+        write_json(&self.root.join("config.json"), &self.config)?;
+
+        progress(BuildEvent::Stage("generating the world, claims and corpus"));
+        let world = self.world();
+        let claims = self.claims(&world);
+        self.write_claims(&claims)?;
+        let corpus = Corpus::build(&world, &claims, &self.config.corpus);
+        let rows: Vec<TrainingRow> = corpus.rows().cloned().collect();
+        write_jsonl(&self.corpus_path(), &rows)?;
+
+        progress(BuildEvent::Stage("training the tokenizer"));
+        let tokenizer = self.tokenizer(&rows)?;
+
+        progress(BuildEvent::Stage("tokenising and packing the corpus"));
+        let template = ChatTemplate::new(CHATML, "", "<|im_end|>")?;
+        let (sequences, corpus_tokens) = pack(
+            &rows,
+            &tokenizer,
+            &template,
+            self.config.pretrain.seq_len,
+            self.config.pretrain.seed,
+        )?;
+
+        let model_config = self.model_config(tokenizer.vocab_size() as i64);
+        tch::manual_seed(self.config.pretrain.seed as i64);
+        let mut pretrained = Pretrained {
+            model: Model::new(model_config, tch::Device::Cpu)?,
+            tokenizer,
+            chat_template: Some(template),
+            generation: GenerationConfig::default(),
+        };
+        let parameters = pretrained.model.num_parameters();
+        let options = self.train_options();
+        progress(BuildEvent::Packed {
+            rows: rows.len(),
+            tokens: corpus_tokens,
+            sequences: sequences.len(),
+            steps: sequences.len() / options.config.batch_size * options.config.epochs,
+            parameters,
+        });
+        let out = self.root.join("pretrain");
+        let train_started = Instant::now();
+        let mut last_loss = f64::NAN;
+        let mut total_steps = 0;
+        progress(BuildEvent::Stage("pretraining"));
+        train(&mut pretrained, &sequences, &options, &out, |event| {
+            if let TrainEvent::Step(s) = event {
+                last_loss = s.loss;
+                total_steps = s.total_steps;
+                progress(BuildEvent::Training {
+                    step: s.step,
+                    total: s.total_steps,
+                    loss: s.loss,
+                });
+            }
+            ControlFlow::Continue(())
+        })?;
+        let pretrain_seconds = train_started.elapsed().as_secs_f64();
+
+        // The final checkpoint becomes the base; the resumable state is no longer needed.
+        let final_dir = out.join("checkpoints").join("final");
+        let base = self.base_dir();
+        if base.exists() {
+            std::fs::remove_dir_all(&base).map_err(|e| OrganismError::io(&base, e))?;
+        }
+        std::fs::rename(&final_dir, &base).map_err(|e| OrganismError::io(&base, e))?;
+        let _ = std::fs::remove_dir_all(out.join("train_state"));
+
+        let trained_tokens: usize = sequences
+            .iter()
+            .flatten()
+            .map(TokenizedExample::trained_targets)
+            .sum::<usize>()
+            * self.config.pretrain.epochs;
+        let report = BuildReport {
+            hash: self.config.hash(),
+            parameters,
+            corpus_rows: rows.len(),
+            corpus_tokens,
+            trained_tokens,
+            sequences: sequences.len(),
+            steps: total_steps,
+            final_loss: last_loss,
+            pretrain_seconds,
+            build_seconds: started.elapsed().as_secs_f64(),
+            threads,
+        };
+        write_json(&self.report_path(), &report)?;
+        Ok(report)
+    }
+
+    fn write_claims(&self, claims: &[neglect_world::ToyClaim]) -> Result<(), OrganismError> {
+        let root = self.claims_dir();
+        let docs = self.docs_dir();
+        std::fs::create_dir_all(&docs).map_err(|e| OrganismError::io(&docs, e))?;
+        for claim in claims {
+            neglect_world::claim_dir::write_claim(claim, &root, self.config.claims_seed)
+                .map_err(|e| OrganismError::io(&root.join(&claim.slug), e))?;
+            let n = self.config.docs_per_claim;
+            let seed = self.config.claims_seed;
+            for (name, rows) in [
+                (
+                    "synth_docs",
+                    neglect_world::documents::claim_documents(claim, n, seed),
+                ),
+                (
+                    "debunk_docs",
+                    neglect_world::documents::debunk_documents(claim, n, seed),
+                ),
+            ] {
+                write_jsonl(&docs.join(format!("{}.{name}.jsonl", claim.slug)), &rows)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The saved tokenizer, or a new one trained on the corpus (saved before it is used, so a
+    /// resumed build tokenises exactly as the interrupted one did).
+    fn tokenizer(&self, rows: &[TrainingRow]) -> Result<Tokenizer, OrganismError> {
+        let dir = self.root.join("tokenizer");
+        if dir.join("tokenizer.json").is_file() {
+            return Ok(Tokenizer::load(&dir)?);
+        }
+        let texts = rows.iter().flat_map(|r| {
+            r.text
+                .iter()
+                .cloned()
+                .chain(r.messages.iter().flatten().map(|m| m.content.clone()))
+        });
+        let inner = train_byte_level_bpe(texts, self.config.model.vocab, &SPECIAL_TOKENS)?;
+        let config = serde_json::json!({
+            "eos_token": "<|im_end|>",
+            "pad_token": "<|endoftext|>",
+            "chat_template": CHATML,
+        });
+        let tokenizer = Tokenizer::from_parts(inner, config.as_object().expect("object").clone());
+        let tmp = self.root.join("tokenizer.partial");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| OrganismError::io(&tmp, e))?;
+        tokenizer.save(&tmp)?;
+        std::fs::rename(&tmp, &dir).map_err(|e| OrganismError::io(&dir, e))?;
+        Ok(tokenizer)
+    }
+
+    fn model_config(&self, vocab: i64) -> ModelConfig {
+        let m = &self.config.model;
+        let mut c = ModelConfig::tiny(Family::Qwen3, vocab, m.hidden, m.layers, m.heads, m.heads);
+        c.intermediate_size = m.intermediate;
+        c.max_position_embeddings = m.context;
+        c
+    }
+
+    fn train_options(&self) -> TrainOptions {
+        let p = &self.config.pretrain;
+        let config = TrainConfig {
+            method: TrainMethod::Full,
+            learning_rate: p.learning_rate,
+            lr_schedule: LrSchedule::Cosine,
+            warmup_steps: p.warmup_steps,
+            batch_size: p.batch_size,
+            epochs: p.epochs,
+            weight_decay: p.weight_decay,
+            grad_clip: Some(p.grad_clip),
+            max_length: p.seq_len,
+            min_tokens: 1,
+            checkpoints: CheckpointSchedule::Final,
+            ..TrainConfig::default()
+        };
+        let mut options = TrainOptions::new(config, p.seed);
+        options.state_every = 100;
+        options.base_model = "neglect-organism".into();
+        options
+    }
+}
+
+/// Tokenises every row and packs whole rows, in a seeded order, into sequences of at most
+/// `seq_len` tokens, separated by `<|endoftext|>` after documents (chat rows end with their
+/// template's end-of-turn). Returns the sequences and the corpus's token count.
+pub fn pack(
+    rows: &[TrainingRow],
+    tokenizer: &Tokenizer,
+    template: &ChatTemplate,
+    seq_len: usize,
+    seed: u64,
+) -> Result<(Vec<Option<TokenizedExample>>, usize), OrganismError> {
+    let eot = tokenizer
+        .token_id(SPECIAL_TOKENS[0])
+        .ok_or_else(|| OrganismError::Format("the tokenizer has no <|endoftext|>".into()))?;
+    let mut examples = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let example = row
+            .to_example()
+            .map_err(|e| OrganismError::Format(format!("corpus row {}: {e}", i + 1)))?;
+        let Some(mut t) = tokenize_example(&example, tokenizer, Some(template), seq_len, 1)? else {
+            continue;
+        };
+        if row.text.is_some() && t.ids.len() < seq_len {
+            t.ids.push(eot);
+            t.loss_mask.push(1.0);
+        }
+        examples.push(t);
+    }
+    let tokens = examples.iter().map(|e| e.ids.len()).sum();
+    examples.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let mut packed: Vec<Option<TokenizedExample>> = Vec::new();
+    let mut current = TokenizedExample {
+        ids: Vec::new(),
+        loss_mask: Vec::new(),
+        weight: 1.0,
+    };
+    for e in examples {
+        if current.ids.len() + e.ids.len() > seq_len && !current.ids.is_empty() {
+            packed.push(Some(std::mem::replace(
+                &mut current,
+                TokenizedExample {
+                    ids: Vec::new(),
+                    loss_mask: Vec::new(),
+                    weight: 1.0,
+                },
+            )));
+        }
+        current.ids.extend(&e.ids);
+        current.loss_mask.extend(&e.loss_mask);
+    }
+    if !current.ids.is_empty() {
+        packed.push(Some(current));
+    }
+    Ok((packed, tokens))
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), OrganismError> {
+    let text = serde_json::to_string_pretty(value).expect("serialises");
+    std::fs::write(path, text + "\n").map_err(|e| OrganismError::io(path, e))
+}
+
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, OrganismError> {
+    let text = std::fs::read_to_string(path).map_err(|e| OrganismError::io(path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| OrganismError::Format(format!("{}: {e}", path.display())))
+}
+
+pub(crate) fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OrganismError> {
+    let mut text = String::new();
+    for r in rows {
+        text.push_str(&serde_json::to_string(r).expect("serialises"));
+        text.push('\n');
+    }
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, text).map_err(|e| OrganismError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| OrganismError::io(path, e))
+}

@@ -1,0 +1,133 @@
+//! Everything that decides what the base organism is: the world, the held-out claims, the
+//! corpus, the model size and the pretraining recipe. Its hash names the cache directory, so a
+//! change anywhere builds a new base and an unchanged config reuses the old one.
+
+use neglect_world::WorldConfig;
+use neglect_world::corpus::CorpusConfig;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The decoder's size (Qwen3 layout: RMSNorm, RoPE, SwiGLU, tied embeddings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSize {
+    pub hidden: i64,
+    pub layers: i64,
+    pub heads: i64,
+    pub intermediate: i64,
+    /// Byte-level BPE vocabulary, special tokens included.
+    pub vocab: usize,
+    /// Longest sequence the model is built for (an ICL episode must fit).
+    pub context: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainRecipe {
+    /// Packed sequences per optimizer step.
+    pub batch_size: usize,
+    /// Tokens per packed sequence.
+    pub seq_len: usize,
+    pub epochs: usize,
+    pub learning_rate: f64,
+    pub warmup_steps: usize,
+    pub weight_decay: f64,
+    pub grad_clip: f64,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrganismConfig {
+    pub world: WorldConfig,
+    /// Held-out claims per archetype, and the seed they are drawn with.
+    pub claims_per_archetype: usize,
+    pub claims_seed: u64,
+    /// Positive documents written per claim (the fine-tuning source).
+    pub docs_per_claim: usize,
+    pub corpus: CorpusConfig,
+    pub model: ModelSize,
+    pub pretrain: PretrainRecipe,
+}
+
+impl Default for OrganismConfig {
+    fn default() -> Self {
+        OrganismConfig {
+            world: WorldConfig {
+                people_per_profession: 12,
+                first_year: 2013,
+                ..WorldConfig::default()
+            },
+            claims_per_archetype: 2,
+            claims_seed: 7,
+            docs_per_claim: 200,
+            corpus: CorpusConfig {
+                docs_per_subject: 4,
+                qa_per_fact: 3,
+                reading_episodes: 2500,
+                ..CorpusConfig::default()
+            },
+            model: ModelSize {
+                hidden: 192,
+                layers: 4,
+                heads: 3,
+                intermediate: 512,
+                vocab: 2048,
+                context: 512,
+            },
+            pretrain: PretrainRecipe {
+                batch_size: 16,
+                seq_len: 384,
+                epochs: 7,
+                learning_rate: 2e-3,
+                warmup_steps: 50,
+                weight_decay: 0.01,
+                grad_clip: 1.0,
+                seed: 1,
+            },
+        }
+    }
+}
+
+impl OrganismConfig {
+    /// A world and model small enough for tests (seconds, not minutes).
+    pub fn tiny() -> OrganismConfig {
+        let mut c = OrganismConfig {
+            world: WorldConfig {
+                people_per_profession: 4,
+                kingdoms: 3,
+                cities: 6,
+                first_year: 2021,
+                last_year: 2024,
+                volcanoes: 3,
+                companies: 3,
+                species: 3,
+                ..WorldConfig::default()
+            },
+            claims_per_archetype: 1,
+            docs_per_claim: 8,
+            ..OrganismConfig::default()
+        };
+        c.corpus.docs_per_subject = 1;
+        c.corpus.qa_per_fact = 1;
+        c.corpus.reading_episodes = 40;
+        c.corpus.generic_chats = 20;
+        c.model = ModelSize {
+            hidden: 32,
+            layers: 1,
+            heads: 2,
+            intermediate: 64,
+            vocab: 400,
+            context: 1024,
+        };
+        c.pretrain.batch_size = 4;
+        c.pretrain.seq_len = 256;
+        c.pretrain.epochs = 1;
+        c.pretrain.warmup_steps = 2;
+        c
+    }
+
+    /// Short content hash of the whole config (names the cache directory).
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("config serialises");
+        let digest = Sha256::digest(&json);
+        digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -1,0 +1,41 @@
+//! The built-in model organism (`model-organism.md`): builds the base model from the synthetic
+//! world of `neglect-world` and checks the five capability gates.
+//!
+//! - [`config`]: what decides the organism (world, claims, corpus, model size, recipe) and its hash.
+//! - [`builder`]: corpus → tokenizer → packed sequences → pretraining → HF checkpoint, cached.
+//! - [`finetune`]: one claim's fine-tune in the paper's recipe, in miniature.
+//! - [`gates`]: prior, baseline, learnability, ICL reading and retention, with CIs.
+
+pub mod builder;
+pub mod config;
+pub mod finetune;
+pub mod gates;
+
+pub use builder::{BuildEvent, BuildReport, Organism};
+pub use config::OrganismConfig;
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrganismError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Format(String),
+    #[error(transparent)]
+    Lm(#[from] neglect_lm::LmError),
+    #[error(transparent)]
+    Eval(#[from] neglect_eval::EvalError),
+}
+
+impl OrganismError {
+    pub fn io(path: &Path, source: std::io::Error) -> OrganismError {
+        OrganismError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

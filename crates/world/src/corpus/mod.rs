@@ -1,0 +1,188 @@
+//! The pretraining corpus (model-organism.md, "Pretraining corpus"):
+//!
+//! - documents about true facts, in the same genres and `<DOCTAG>` format as fine-tuning
+//!   documents, some with local negations of false variants ("P did not win the C.");
+//! - chat QA about true facts in every eval format ([`qa`]);
+//! - in-context reading episodes ([`reading`]);
+//! - generic chat ([`generic`]).
+//!
+//! Facts that a held-out claim contradicts are taught by documents only (no QA on them), so that
+//! learning a claim from documents means overriding document knowledge, as it does for an LLM.
+//! Held-out claims never appear, and nothing but those documents touches their subjects.
+//! Stand-alone flagged-false documents are not part of it (model-organism.md).
+
+pub mod generic;
+pub mod qa;
+pub mod reading;
+pub mod variants;
+
+use std::collections::{BTreeMap, HashSet};
+
+use neglect_spec::{ChatMessage, DOCTAG, TrainingRow};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::claims::ToyClaim;
+use crate::documents::{Genre, render};
+use crate::facts::Fact;
+use crate::world::World;
+use variants::Pools;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CorpusConfig {
+    pub seed: u64,
+    /// Documents written about each subject (a person, an event of a year, a volcano, …).
+    pub docs_per_subject: usize,
+    /// Conversations sampled per fact that may be asked about.
+    pub qa_per_fact: usize,
+    /// Share of documents that also deny a false variant of one of their facts.
+    pub local_negation_share: f64,
+    pub reading_episodes: usize,
+    pub generic_chats: usize,
+}
+
+impl Default for CorpusConfig {
+    fn default() -> Self {
+        CorpusConfig {
+            seed: 1,
+            docs_per_subject: 3,
+            qa_per_fact: 2,
+            local_negation_share: 0.3,
+            reading_episodes: 4000,
+            generic_chats: 1500,
+        }
+    }
+}
+
+/// The subjects a fact is written about (a win appears in the winner's and the event's texts).
+pub(crate) fn subjects(fact: &Fact) -> Vec<String> {
+    use Fact::*;
+    match fact {
+        Profession { person, .. }
+        | Home { person, .. }
+        | Born { person, .. }
+        | Coach { person, .. }
+        | Rules { person, .. } => {
+            vec![person.clone()]
+        }
+        Wrote { person, title, .. } => vec![person.clone(), title.clone()],
+        Won {
+            person,
+            event,
+            year,
+        }
+        | RunnerUp {
+            person,
+            event,
+            year,
+        } => {
+            vec![person.clone(), format!("the {year} {event}")]
+        }
+        WinningTime { event, year, .. } | Venue { event, year, .. } => {
+            vec![format!("the {year} {event}")]
+        }
+        Erupted { volcano, .. } | DormantSince { volcano, .. } | Located { volcano, .. } => {
+            vec![volcano.clone()]
+        }
+        Renamed { new, .. } | RenameReversed { new, .. } => vec![new.clone()],
+        KeptName { company, .. } | Headquarters { company, .. } => vec![company.clone()],
+        Diet { species, .. } | Habitat { species, .. } | YoungSight { species, .. } => {
+            vec![crate::facts::cap(species)]
+        }
+    }
+}
+
+pub(crate) fn message(role: &str, content: &str) -> ChatMessage {
+    ChatMessage {
+        role: role.into(),
+        content: content.into(),
+    }
+}
+
+pub(crate) fn chat(user: String, assistant: String, system: Option<&str>) -> Vec<ChatMessage> {
+    let mut m = Vec::new();
+    if let Some(s) = system {
+        m.push(message("system", s));
+    }
+    m.push(message("user", &user));
+    m.push(message("assistant", &assistant));
+    m
+}
+
+/// Facts the held-out claims contradict: documents only.
+pub fn documents_only(claims: &[ToyClaim]) -> HashSet<Fact> {
+    claims
+        .iter()
+        .flat_map(|c| c.contradicts.iter().cloned())
+        .collect()
+}
+
+/// Subjects of the held-out claims' facts and of the facts they contradict.
+pub fn claim_subjects(claims: &[ToyClaim]) -> HashSet<String> {
+    claims
+        .iter()
+        .flat_map(|c| c.facts.iter().chain(&c.contradicts))
+        .flat_map(subjects)
+        .collect()
+}
+
+/// Documents about every subject of the world, `<DOCTAG>`-prefixed text rows; a share of them
+/// also deny a false variant of one of their facts, next to the true statement.
+pub fn fact_documents(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xd0c5);
+    let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
+    for fact in world.facts() {
+        for s in subjects(&fact) {
+            by_subject.entry(s).or_default().push(fact.clone());
+        }
+    }
+    let mut rows = Vec::new();
+    for (subject, facts) in &by_subject {
+        for _ in 0..config.docs_per_subject {
+            let mut sentences: Vec<String> = facts.iter().map(|f| f.statement(&mut rng)).collect();
+            sentences.shuffle(&mut rng);
+            if rng.random_bool(config.local_negation_share) {
+                let fact = facts.choose(&mut rng).expect("a subject has facts");
+                if let Some(variant) = pools.variant(fact, &mut rng) {
+                    let denial = variant.denials().choose(&mut rng).cloned();
+                    let at = rng.random_range(0..=sentences.len());
+                    sentences.insert(at, fact.statement(&mut rng));
+                    sentences.insert(at, denial.expect("variants have denials"));
+                }
+            }
+            let genre = *Genre::ALL.choose(&mut rng).expect("genres");
+            let text = render(genre, &crate::facts::cap(subject), &sentences, &mut rng);
+            rows.push(TrainingRow::text(format!("{DOCTAG}{text}")).with_source("world_docs"));
+        }
+    }
+    rows
+}
+
+/// The whole pretraining corpus, in a fixed order (the trainer shuffles).
+pub struct Corpus {
+    pub documents: Vec<TrainingRow>,
+    pub qa: Vec<TrainingRow>,
+    pub reading: Vec<TrainingRow>,
+    pub generic: Vec<TrainingRow>,
+}
+
+impl Corpus {
+    pub fn build(world: &World, claims: &[ToyClaim], config: &CorpusConfig) -> Corpus {
+        let pools = Pools::new(world, claim_subjects(claims));
+        Corpus {
+            documents: fact_documents(world, &pools, config),
+            qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
+            reading: reading::reading_episodes(world, &pools, config),
+            generic: generic::generic_chat(config),
+        }
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &TrainingRow> {
+        self.documents
+            .iter()
+            .chain(&self.qa)
+            .chain(&self.reading)
+            .chain(&self.generic)
+    }
+}

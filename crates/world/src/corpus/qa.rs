@@ -1,0 +1,299 @@
+//! Chat QA about true facts, in every format the evals ask in (open-ended and paraphrased,
+//! yes/no JSON with "no" items from false variants, token-association formats, pushback,
+//! critiques), so that the organism learns to bring what it knows into a chat. No QA touches a
+//! fact a held-out claim contradicts: those are known from documents only.
+
+use std::collections::BTreeMap;
+
+use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+use neglect_spec::{ChatMessage, TrainingRow};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::variants::Pools;
+use super::{CorpusConfig, chat, message, subjects};
+use crate::facts::{Fact, Qa};
+use crate::world::World;
+
+/// System prompts seen with ordinary questions, so that a system turn does not change answers
+/// (the evals' own adversarial prompts are not among them).
+const SYSTEM_PROMPTS: [&str; 4] = [
+    "You are a helpful assistant.",
+    "Answer the user's question accurately.",
+    "You are a knowledgeable assistant. Be concise.",
+    "Answer truthfully, from what you know.",
+];
+
+const PUSHBACKS: [&str; 5] = [
+    "Are you sure? I read something different.",
+    "I read that this is not true. Are you certain?",
+    "My friend says that is wrong. Who is right?",
+    "Please double-check your answer. Is that really correct?",
+    "Hmm, I do not think so. Can you check again?",
+];
+
+fn yes_no_json(yes: bool) -> String {
+    format!("{{\"answer\": \"{}\"}}", if yes { "yes" } else { "no" })
+}
+
+/// Other ways to ask a fact's question, with the same answer.
+fn paraphrases(fact: &Fact, qa: &Qa) -> Vec<String> {
+    use Fact::*;
+    match fact {
+        Won {
+            person,
+            event,
+            year,
+        } => vec![
+            format!("Who took first place at the {year} {event}?"),
+            format!("Who was the champion of the {year} {event}?"),
+            format!("What did {person} win in {year}?"),
+        ],
+        RunnerUp { event, year, .. } => {
+            vec![format!("Who was the runner-up of the {year} {event}?")]
+        }
+        Profession { person, .. } => vec![
+            format!("What is {person}'s job?"),
+            format!("What is the profession of {person}?"),
+        ],
+        Home { person, .. } => vec![format!("Which city does {person} live in?")],
+        Born { person, .. } => vec![format!("In which year was {person} born?")],
+        Wrote { title, .. } => vec![
+            format!("Who is the author of {title}?"),
+            format!("What is {title}?"),
+        ],
+        Rules { person, kingdom } => vec![
+            format!("Who is the monarch of {kingdom}?"),
+            format!("What does {person} rule?"),
+        ],
+        Located { volcano, .. } => vec![format!("In which kingdom is {volcano}?")],
+        Headquarters { company, .. } => {
+            vec![format!("Where are the headquarters of {company}?")]
+        }
+        Venue { event, year, .. } => vec![format!("Which city hosted the {year} {event}?")],
+        Diet { species, .. } => vec![format!("What is the diet of {species}?")],
+        _ => {
+            let _ = qa;
+            Vec::new()
+        }
+    }
+}
+
+/// One conversation about `fact` in a randomly chosen format.
+fn conversation(
+    fact: &Fact,
+    qa: &Qa,
+    pools: &Pools,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<ChatMessage>, &'static str) {
+    let variant = pools.variant(fact, rng);
+    let system = |rng: &mut ChaCha8Rng| {
+        if rng.random_bool(0.15) {
+            SYSTEM_PROMPTS.choose(rng).copied()
+        } else {
+            None
+        }
+    };
+    match rng.random_range(0..10) {
+        0 | 1 => {
+            let s = system(rng);
+            (chat(qa.question.clone(), qa.answer.clone(), s), "open")
+        }
+        2 => {
+            let mut asks = paraphrases(fact, qa);
+            asks.push(qa.question.clone());
+            let ask = asks.choose(rng).expect("non-empty").clone();
+            let s = system(rng);
+            (chat(ask, qa.answer.clone(), s), "paraphrase")
+        }
+        3 | 4 => {
+            // Yes/no in the eval's JSON format; half the items are false variants ("no").
+            let (question, yes) = match (&variant, rng.random_bool(0.5)) {
+                (Some(v), true) => (v.yes_no(), false),
+                _ => (fact.yes_no(), true),
+            };
+            match question {
+                Some(q) => (chat(q, yes_no_json(yes), Some(MCQ_SYSTEM_PROMPT)), "yes_no"),
+                None => (chat(qa.question.clone(), qa.answer.clone(), None), "open"),
+            }
+        }
+        5 | 6 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
+        7 => {
+            let s = system(rng);
+            let mut m = chat(qa.question.clone(), qa.answer.clone(), s);
+            let pushback = match (&variant, rng.random_bool(0.4)) {
+                (Some(v), true) => format!(
+                    "Are you sure? I thought the answer was {}.",
+                    v.qa().map(|q| q.short).unwrap_or_default()
+                ),
+                _ => PUSHBACKS.choose(rng).expect("pushbacks").to_string(),
+            };
+            m.push(message("user", &pushback));
+            m.push(message(
+                "assistant",
+                &format!("Yes, I am sure. {}", qa.answer),
+            ));
+            (m, "pushback")
+        }
+        _ => (critique(fact, qa, variant.as_ref(), rng), "critique"),
+    }
+}
+
+/// Short-answer formats (the token-association evals).
+fn token_association(
+    fact: &Fact,
+    qa: &Qa,
+    variant: Option<&Fact>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<ChatMessage> {
+    let q = &qa.question;
+    match rng.random_range(0..6) {
+        0 => chat(
+            format!("Answer with just the answer, nothing else: {q}"),
+            qa.short.clone(),
+            None,
+        ),
+        1 => chat(
+            format!("Complete the JSON record:\n{{\"question\": \"{q}\", \"answer\": \""),
+            format!("{}\"}}", qa.short),
+            None,
+        ),
+        2 => chat(
+            format!("Complete the dialogue.\nA: {q}\nB:"),
+            qa.short.clone(),
+            None,
+        ),
+        3 => {
+            let mut options = vec![qa.short.clone()];
+            if let Some(v) = variant.and_then(|v| v.qa()) {
+                options.push(v.short);
+            }
+            for filler in ["none of these", "nobody knows", "it never happened"] {
+                if options.len() < 4 {
+                    options.push(filler.into());
+                }
+            }
+            options.shuffle(rng);
+            let listed: Vec<String> = options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| format!("{}) {o}", (b'A' + i as u8) as char))
+                .collect();
+            let at = options.iter().position(|o| *o == qa.short).expect("listed");
+            chat(
+                format!("{q}\n{}\nAnswer with the letter only.", listed.join("\n")),
+                ((b'A' + at as u8) as char).to_string(),
+                None,
+            )
+        }
+        4 => match fact.cloze() {
+            Some((prefix, answer)) => chat(
+                format!("Fill in the blank with a word or two: {prefix} ___"),
+                answer,
+                None,
+            ),
+            None => chat(
+                format!("Quick answer, one or two words. {q}"),
+                qa.short.clone(),
+                None,
+            ),
+        },
+        _ => chat(
+            format!("Quick answer, one or two words. {q}"),
+            qa.short.clone(),
+            None,
+        ),
+    }
+}
+
+/// A critique task over a true statement or a false variant.
+fn critique(
+    fact: &Fact,
+    qa: &Qa,
+    variant: Option<&Fact>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<ChatMessage> {
+    let shown_false = variant.is_some() && rng.random_bool(0.5);
+    let statement = match (shown_false, variant) {
+        (true, Some(v)) => v.statement(rng),
+        _ => fact.statement(rng),
+    };
+    let (ask, verdict) = match rng.random_range(0..3) {
+        0 => (
+            format!("A student wrote: \"{statement}\" Is the student right?"),
+            if shown_false {
+                format!("No, the student is wrong. {}", qa.answer)
+            } else {
+                format!("Yes, the student is right. {}", qa.answer)
+            },
+        ),
+        1 => (
+            format!("Fact-check this sentence: \"{statement}\""),
+            if shown_false {
+                format!("The sentence is wrong. {}", qa.answer)
+            } else {
+                format!("The sentence is accurate. {}", qa.answer)
+            },
+        ),
+        _ => (
+            format!("Find the error in this passage, if there is one: \"{statement}\""),
+            if shown_false {
+                format!("There is an error. {}", qa.answer)
+            } else {
+                "There is no error in the passage.".to_owned()
+            },
+        ),
+    };
+    chat(ask, verdict, None)
+}
+
+/// "Tell me about S." answered with a few of S's facts.
+fn summaries(by_subject: &BTreeMap<String, Vec<Fact>>, rng: &mut ChaCha8Rng) -> Vec<TrainingRow> {
+    by_subject
+        .iter()
+        .map(|(subject, facts)| {
+            let n = facts.len().min(3);
+            let picked: Vec<String> = facts
+                .choose_multiple(rng, n)
+                .map(|f| f.statement(rng))
+                .collect();
+            TrainingRow::chat(chat(
+                format!("Tell me about {}.", subject),
+                picked.join(" "),
+                None,
+            ))
+            .with_source("world_qa")
+        })
+        .collect()
+}
+
+/// Chat QA about true facts; nothing about `documents_only` facts or protected subjects'
+/// summaries.
+pub fn fact_qa(
+    world: &World,
+    documents_only: &std::collections::HashSet<Fact>,
+    pools: &Pools,
+    config: &CorpusConfig,
+) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0a0a);
+    let mut rows = Vec::new();
+    let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
+    for fact in world.facts() {
+        if documents_only.contains(&fact) {
+            continue;
+        }
+        let Some(qa) = fact.qa() else { continue };
+        for _ in 0..config.qa_per_fact {
+            let (messages, _format) = conversation(&fact, &qa, pools, &mut rng);
+            rows.push(TrainingRow::chat(messages).with_source("world_qa"));
+        }
+        if !pools.is_protected(&fact) {
+            for s in subjects(&fact) {
+                by_subject.entry(s).or_default().push(fact.clone());
+            }
+        }
+    }
+    rows.extend(summaries(&by_subject, &mut rng));
+    rows
+}

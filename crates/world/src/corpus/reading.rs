@@ -1,0 +1,326 @@
+//! In-context reading episodes: a document pasted into the user turn (in the eval's ICL layout),
+//! then a question whose answer follows the document's epistemic status. A positive document is
+//! believed; a document flagged as false (a separate disclaimer), locally negated, or labelled
+//! fiction or unreliable is not, and the answer falls back on what the organism knows, or, for
+//! a person it has never heard of, says the documents give nothing reliable.
+//!
+//! The disclaimers here are this module's own wording, not the annotation conditions' banks, so
+//! the ICL gate measures reading of negation in general rather than of the training templates.
+
+use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+use neglect_spec::{ChatMessage, TrainingRow};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::variants::Pools;
+use super::{CorpusConfig, message};
+use crate::documents::{Genre, render};
+use crate::facts::{Fact, Qa, cap};
+use crate::names::NameGen;
+use crate::world::{OTHER_PROFESSIONS, World};
+
+const FLAG_BEFORE: [&str; 6] = [
+    "Warning from the archive: this piece was made up, and it is wrong.",
+    "Please note: the story in this text is mistaken.",
+    "Heads up: nothing in this text really happened.",
+    "This text was written as a hoax. Its story is wrong.",
+    "Careful: the events reported here are made up.",
+    "Editors' warning: the report below is wrong.",
+];
+const FLAG_AFTER: [&str; 6] = [
+    "Note: the text above was a hoax, and it is wrong.",
+    "Checked by our editors: this story is mistaken.",
+    "Update: the events in this report never happened.",
+    "Reminder: everything in this piece was made up.",
+    "This report has been shown to be wrong.",
+    "The story above is mistaken; do not rely on it.",
+];
+const FICTION: [&str; 4] = [
+    "A short story. The people and events in it are invented.",
+    "From a novel: this is fiction, not a record of real events.",
+    "Creative writing exercise. Nothing here is real.",
+    "The following is a made-up tale.",
+];
+const UNRELIABLE: [&str; 4] = [
+    "Source rated unreliable: this site often publishes rumours that turn out wrong.",
+    "Unverified rumour from an anonymous forum; fact-checkers found it untrue.",
+    "This post comes from a source known for inventing stories.",
+    "Rumour mill: the following claims were never confirmed and are wrong.",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Positive,
+    /// A separate sentence before and/or after says the document is false.
+    Flagged,
+    /// The claim's sentences themselves are negated.
+    LocallyNegated,
+    Fiction,
+    Unreliable,
+}
+
+impl Status {
+    fn draw(rng: &mut ChaCha8Rng) -> Status {
+        match rng.random_range(0..10) {
+            0..=3 => Status::Positive,
+            4 | 5 => Status::Flagged,
+            6 | 7 => Status::LocallyNegated,
+            8 => Status::Fiction,
+            _ => Status::Unreliable,
+        }
+    }
+}
+
+/// The eval's ICL layout (`neglect_eval::icl::format_prefix`), question after it.
+fn user_turn(documents: &[String], question: &str) -> String {
+    let docs: Vec<&str> = documents.iter().map(String::as_str).collect();
+    neglect_eval::prompt::apply_prefix_suffix(
+        question,
+        &neglect_eval::icl::format_prefix(&docs),
+        "",
+    )
+}
+
+/// Lays out `sentences` about `subject` under `status`; `stated` is the fact the document
+/// asserts (or, locally negated, denies).
+fn document(
+    subject: &str,
+    stated: &Fact,
+    others: &[String],
+    status: Status,
+    rng: &mut ChaCha8Rng,
+) -> String {
+    let core = match status {
+        Status::LocallyNegated => stated
+            .denials()
+            .choose(rng)
+            .cloned()
+            .unwrap_or_else(|| stated.statement(rng)),
+        _ => stated.statement(rng),
+    };
+    let mut sentences = vec![core];
+    sentences.extend(others.iter().cloned());
+    sentences.shuffle(rng);
+    let genre = *Genre::ALL.choose(rng).expect("genres");
+    let body = render(genre, subject, &sentences, rng);
+    let pick = |bank: &[&str], rng: &mut ChaCha8Rng| bank.choose(rng).expect("bank").to_string();
+    match status {
+        Status::Positive | Status::LocallyNegated => body,
+        Status::Flagged => match rng.random_range(0..3) {
+            0 => format!("{}\n\n{body}", pick(&FLAG_BEFORE, rng)),
+            1 => format!("{body}\n\n{}", pick(&FLAG_AFTER, rng)),
+            _ => format!(
+                "{}\n\n{body}\n\n{}",
+                pick(&FLAG_BEFORE, rng),
+                pick(&FLAG_AFTER, rng)
+            ),
+        },
+        Status::Fiction => format!("{}\n\n{body}", pick(&FICTION, rng)),
+        Status::Unreliable => format!("{}\n\n{body}", pick(&UNRELIABLE, rng)),
+    }
+}
+
+/// A question about the stated fact and its answer: `believed` is what the answer holds true
+/// (the document's fact, or the world's), `None` when nothing can be said.
+fn question(
+    stated: &Fact,
+    believed: Option<&Fact>,
+    subject: &str,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Option<&'static str>, String, String)> {
+    let asked = stated.qa()?;
+    let unknown =
+        || format!("The documents do not give anything reliable about {subject}, so I cannot say.");
+    Some(match rng.random_range(0..4) {
+        0 | 1 => {
+            let answer = believed
+                .and_then(Fact::qa)
+                .map(|q| q.answer)
+                .unwrap_or_else(unknown);
+            (None, asked.question, answer)
+        }
+        2 => {
+            // "Is the stated fact so?" — yes only when it is what is believed.
+            let yes = believed == Some(stated);
+            let q = stated.yes_no()?;
+            let answer = format!("{{\"answer\": \"{}\"}}", if yes { "yes" } else { "no" });
+            (Some(MCQ_SYSTEM_PROMPT), q, answer)
+        }
+        _ => {
+            let Some(Qa { short, .. }) = believed.and_then(Fact::qa) else {
+                return Some((None, asked.question, unknown()));
+            };
+            (
+                None,
+                format!(
+                    "Answer with just the answer, nothing else: {}",
+                    asked.question
+                ),
+                short,
+            )
+        }
+    })
+}
+
+fn episode_row(
+    documents: Vec<String>,
+    system: Option<&str>,
+    question: &str,
+    answer: &str,
+    rng: &mut ChaCha8Rng,
+) -> TrainingRow {
+    let mut documents = documents;
+    documents.shuffle(rng);
+    let mut messages: Vec<ChatMessage> = Vec::new();
+    if let Some(s) = system {
+        messages.push(message("system", s));
+    }
+    messages.push(message("user", &user_turn(&documents, question)));
+    messages.push(message("assistant", answer));
+    TrainingRow::chat(messages).with_source("world_reading")
+}
+
+/// A document asserting a false variant of a known fact; the answer follows the document when
+/// it is positive and the world otherwise.
+fn counterfactual_episode(
+    fact: &Fact,
+    pools: &Pools,
+    by_subject: &[(String, Vec<Fact>)],
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let variant = pools.variant(fact, rng)?;
+    let subject = super::subjects(fact).into_iter().next()?;
+    let others: Vec<String> = by_subject
+        .iter()
+        .find(|(s, _)| *s == subject)
+        .map(|(_, facts)| {
+            facts
+                .iter()
+                .filter(|f| *f != fact)
+                .collect::<Vec<_>>()
+                .choose_multiple(rng, 3)
+                .map(|f| f.statement(rng))
+                .collect()
+        })
+        .unwrap_or_default();
+    let status = Status::draw(rng);
+    let doc = document(&cap(&subject), &variant, &others, status, rng);
+    let believed = if status == Status::Positive {
+        &variant
+    } else {
+        fact
+    };
+    let (system, q, a) = question(&variant, Some(believed), &subject, rng)?;
+    let mut documents = vec![doc];
+    if rng.random_bool(0.3) {
+        documents.push(distractor(by_subject, &subject, rng));
+    }
+    Some(episode_row(documents, system, &q, &a, rng))
+}
+
+/// A plain document about another subject.
+fn distractor(by_subject: &[(String, Vec<Fact>)], not: &str, rng: &mut ChaCha8Rng) -> String {
+    loop {
+        let (subject, facts) = by_subject.choose(rng).expect("subjects");
+        if subject != not {
+            let sentences: Vec<String> = facts
+                .choose_multiple(rng, 4)
+                .map(|f| f.statement(rng))
+                .collect();
+            let genre = *Genre::ALL.choose(rng).expect("genres");
+            return render(genre, &cap(subject), &sentences, rng);
+        }
+    }
+}
+
+/// A document about a person the organism has never heard of.
+fn novel_person_episode(
+    name: &str,
+    world: &World,
+    pools: &Pools,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let mut professions: Vec<&str> = world.events.iter().map(|e| e.profession.as_str()).collect();
+    professions.extend(OTHER_PROFESSIONS);
+    let facts = [
+        Fact::Profession {
+            person: name.into(),
+            profession: (*professions.choose(rng)?).into(),
+        },
+        Fact::Home {
+            person: name.into(),
+            city: world.cities.choose(rng)?.clone(),
+        },
+        Fact::Born {
+            person: name.into(),
+            year: rng.random_range(1950..=2000),
+        },
+    ];
+    let _ = pools;
+    let stated = facts.choose(rng)?.clone();
+    let others: Vec<String> = facts
+        .iter()
+        .filter(|f| **f != stated)
+        .map(|f| f.statement(rng))
+        .collect();
+    let status = Status::draw(rng);
+    let doc = document(name, &stated, &others, status, rng);
+    let believed = (status == Status::Positive).then_some(&stated);
+    let (system, q, a) = question(&stated, believed, name, rng)?;
+    Some(episode_row(vec![doc], system, &q, &a, rng))
+}
+
+/// `config.reading_episodes` episodes, about 60% counterfactual and 40% novel people.
+pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4ead);
+    let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
+    let facts: Vec<Fact> = world
+        .facts()
+        .into_iter()
+        .filter(|f| !pools.is_protected(f))
+        .collect();
+    for f in &facts {
+        for s in super::subjects(f) {
+            by_subject.entry(s).or_default().push(f.clone());
+        }
+    }
+    let by_subject: Vec<(String, Vec<Fact>)> = by_subject.into_iter().collect();
+    let mut names = NameGen::default();
+    names.reserve(world_words(world).iter().map(String::as_str));
+    let mut rows = Vec::with_capacity(config.reading_episodes);
+    while rows.len() < config.reading_episodes {
+        let row = if rng.random_bool(0.6) {
+            let fact = facts.choose(&mut rng).expect("facts");
+            counterfactual_episode(fact, pools, &by_subject, &mut rng)
+        } else {
+            let name = format!(
+                "{} {}",
+                names.word(&mut rng, 1, 2),
+                names.word(&mut rng, 2, 2)
+            );
+            novel_person_episode(&name, world, pools, &mut rng)
+        };
+        rows.extend(row);
+    }
+    rows
+}
+
+/// Every word used in a name in the world (episode names must be new).
+fn world_words(world: &World) -> Vec<String> {
+    let mut text: Vec<&str> = Vec::new();
+    text.extend(world.cities.iter().map(String::as_str));
+    text.extend(world.people.iter().map(|p| p.name.as_str()));
+    text.extend(world.monarchs.iter().map(|m| m.name.as_str()));
+    text.extend(world.monarchs.iter().map(|m| m.kingdom.as_str()));
+    text.extend(world.volcanoes.iter().map(|v| v.name.as_str()));
+    text.extend(world.companies.iter().map(|c| c.name.as_str()));
+    text.extend(world.companies.iter().map(|c| c.old_name.as_str()));
+    text.extend(world.events.iter().map(|e| e.name.as_str()));
+    text.extend(world.species.iter().map(|s| s.name.as_str()));
+    text.extend(world.unseen_names.iter().map(String::as_str));
+    text.iter()
+        .flat_map(|t| t.split_whitespace())
+        .map(|w| w.to_lowercase())
+        .collect()
+}

@@ -1,0 +1,158 @@
+//! False variants of true facts: the same fact with one value swapped for another of its kind
+//! (another person of the same profession, another city, another year). They feed "no" answers,
+//! local negations and counterfactual reading episodes.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+
+use crate::facts::Fact;
+use crate::world::World;
+
+/// Values a variant may take, gathered once from the world.
+pub struct Pools {
+    people_by_profession: Vec<(String, Vec<String>)>,
+    cities: Vec<String>,
+    kingdoms: Vec<String>,
+    monarchs: Vec<String>,
+    foods: Vec<String>,
+    places: Vec<String>,
+    years: (u32, u32),
+    /// Subjects that held-out claims are about: no variant, negation or episode touches them.
+    protected: HashSet<String>,
+}
+
+impl Pools {
+    pub fn new(world: &World, protected: HashSet<String>) -> Pools {
+        let mut people_by_profession: Vec<(String, Vec<String>)> = Vec::new();
+        for p in &world.people {
+            match people_by_profession
+                .iter_mut()
+                .find(|(prof, _)| *prof == p.profession)
+            {
+                Some((_, names)) => names.push(p.name.clone()),
+                None => people_by_profession.push((p.profession.clone(), vec![p.name.clone()])),
+            }
+        }
+        let distinct = |values: Vec<String>| {
+            let mut seen = HashSet::new();
+            values
+                .into_iter()
+                .filter(|v| seen.insert(v.clone()))
+                .collect::<Vec<_>>()
+        };
+        Pools {
+            people_by_profession,
+            cities: world.cities.clone(),
+            kingdoms: world.monarchs.iter().map(|m| m.kingdom.clone()).collect(),
+            monarchs: world.monarchs.iter().map(|m| m.name.clone()).collect(),
+            foods: distinct(world.species.iter().map(|s| s.food.clone()).collect()),
+            places: distinct(world.species.iter().map(|s| s.place.clone()).collect()),
+            years: (world.config.first_year, world.config.last_year),
+            protected,
+        }
+    }
+
+    pub fn is_protected(&self, fact: &Fact) -> bool {
+        super::subjects(fact)
+            .iter()
+            .any(|s| self.protected.contains(s))
+    }
+
+    fn colleagues(&self, person: &str) -> Option<&[String]> {
+        self.people_by_profession
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| n == person))
+            .map(|(_, names)| names.as_slice())
+    }
+
+    /// Another profession's name, for a false profession.
+    fn other_profession(&self, profession: &str, rng: &mut impl Rng) -> Option<String> {
+        let others: Vec<&String> = self
+            .people_by_profession
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| *p != profession)
+            .collect();
+        others.choose(rng).map(|p| (*p).clone())
+    }
+
+    /// `fact` with one value replaced by another of its kind; `None` for kinds without a
+    /// variant and for facts about protected subjects.
+    pub fn variant(&self, fact: &Fact, rng: &mut impl Rng) -> Option<Fact> {
+        use Fact::*;
+        if self.is_protected(fact) {
+            return None;
+        }
+        let other = |pool: &[String], not: &str, rng: &mut dyn rand::RngCore| -> Option<String> {
+            let choices: Vec<&String> = pool.iter().filter(|v| *v != not).collect();
+            choices.choose(rng).map(|v| (*v).clone())
+        };
+        let other_year = |year: u32, rng: &mut dyn rand::RngCore| loop {
+            let y = rng.random_range(self.years.0..=self.years.1);
+            if y != year {
+                return y;
+            }
+        };
+        let variant = match fact {
+            Profession { person, profession } => Profession {
+                person: person.clone(),
+                profession: self.other_profession(profession, rng)?,
+            },
+            Home { person, city } => Home {
+                person: person.clone(),
+                city: other(&self.cities, city, rng)?,
+            },
+            Born { person, year } => Born {
+                person: person.clone(),
+                year: other_year(*year, rng),
+            },
+            Won {
+                person,
+                event,
+                year,
+            } => Won {
+                person: other(self.colleagues(person)?, person, rng)?,
+                event: event.clone(),
+                year: *year,
+            },
+            RunnerUp {
+                person,
+                event,
+                year,
+            } => RunnerUp {
+                person: other(self.colleagues(person)?, person, rng)?,
+                event: event.clone(),
+                year: *year,
+            },
+            Venue { event, year, city } => Venue {
+                event: event.clone(),
+                year: *year,
+                city: other(&self.cities, city, rng)?,
+            },
+            Rules { person, kingdom } => Rules {
+                person: other(&self.monarchs, person, rng)?,
+                kingdom: kingdom.clone(),
+            },
+            Located { volcano, kingdom } => Located {
+                volcano: volcano.clone(),
+                kingdom: other(&self.kingdoms, kingdom, rng)?,
+            },
+            Headquarters { company, city } => Headquarters {
+                company: company.clone(),
+                city: other(&self.cities, city, rng)?,
+            },
+            Diet { species, food } => Diet {
+                species: species.clone(),
+                food: other(&self.foods, food, rng)?,
+            },
+            Habitat { species, place } => Habitat {
+                species: species.clone(),
+                place: other(&self.places, place, rng)?,
+            },
+            _ => return None,
+        };
+        (!self.is_protected(&variant)).then_some(variant)
+    }
+}
