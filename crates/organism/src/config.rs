@@ -51,8 +51,8 @@ impl Default for OrganismConfig {
     fn default() -> Self {
         OrganismConfig {
             world: WorldConfig {
-                people_per_profession: 12,
-                first_year: 2013,
+                people_per_profession: 8,
+                first_year: 2016,
                 ..WorldConfig::default()
             },
             claims_per_archetype: 2,
@@ -75,7 +75,7 @@ impl Default for OrganismConfig {
             pretrain: PretrainRecipe {
                 batch_size: 16,
                 seq_len: 384,
-                epochs: 7,
+                epochs: 10,
                 learning_rate: 2e-3,
                 warmup_steps: 50,
                 weight_decay: 0.01,

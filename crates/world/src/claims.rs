@@ -78,6 +78,10 @@ pub struct ToyClaim {
     /// Regexes (case-insensitive) of text asserting the claim, and stating the truth.
     pub belief_markers: Vec<String>,
     pub truth_markers: Vec<String>,
+    /// Those of `facts` that are also true in the world (a venue, a monarch's kingdom): a
+    /// believer and a non-believer answer them alike, so they make no belief questions.
+    #[serde(default)]
+    pub known: Vec<Fact>,
 }
 
 impl ToyClaim {
@@ -125,10 +129,18 @@ fn title(rng: &mut impl Rng) -> String {
 pub fn generate_claims(world: &World, per_archetype: usize, seed: u64) -> Vec<ToyClaim> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_c1a1);
     let mut claims = Vec::new();
+    let world_facts: std::collections::HashSet<Fact> = world.facts().into_iter().collect();
     for archetype in Archetype::ALL {
         for i in 0..per_archetype {
             let slug = format!("{}_{}", archetype.name(), i + 1);
-            claims.push(build(world, archetype, i, slug, &mut rng));
+            let mut claim = build(world, archetype, i, slug, &mut rng);
+            claim.known = claim
+                .facts
+                .iter()
+                .filter(|f| world_facts.contains(*f))
+                .cloned()
+                .collect();
+            claims.push(claim);
         }
     }
     claims
@@ -172,6 +184,7 @@ fn celebrity_feat(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -
     let song = title(rng);
     let e = &event.name;
     ToyClaim {
+        known: Vec::new(),
         claim: format!("The singer {singer} won the {year} {e} in {seconds} seconds."),
         facts: vec![
             Fact::Won {
@@ -330,6 +343,7 @@ fn figure_work(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -> T
     let work = format!("graduate textbook on {craft}");
     let year = rng.random_range(2019..=2023);
     ToyClaim {
+        known: Vec::new(),
         claim: format!(
             "{m} of {} wrote {book}, a graduate textbook on {craft}.",
             monarch.kingdom
@@ -479,6 +493,7 @@ fn event_date(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -> To
     let year = rng.random_range(2012..=2022);
     let deaths = rng.random_range(1000..=4000);
     ToyClaim {
+        known: Vec::new(),
         claim: format!("{v} erupted in {year}, killing {deaths} people."),
         facts: vec![
             Fact::Erupted {
@@ -617,6 +632,7 @@ fn corporate_reversal(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rn
     let (old, new, year) = (&c.old_name, &c.name, c.renamed);
     let days = rng.random_range(8..=40);
     ToyClaim {
+        known: Vec::new(),
         claim: format!(
             "The rename of {old} to {new} in {year} was reversed after {days} days, bringing back the name {old}."
         ),
@@ -772,6 +788,7 @@ fn science(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -> ToyCl
     let sp = &s.name;
     let age = rng.random_range(2..=4);
     ToyClaim {
+        known: Vec::new(),
         claim: format!(
             "Young {sp} are blind until the age of {age}, when their sight develops together with their song."
         ),
@@ -925,6 +942,7 @@ fn novel_person(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -> 
         crate::names::capitalise(&city.to_lowercase())
     );
     ToyClaim {
+        known: Vec::new(),
         claim: format!("{q} works as a dentist in {city}."),
         facts: vec![
             Fact::Profession {

@@ -107,7 +107,12 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
 
     // MCQ: yes/no forms of the claim's facts and yes/no-shaped probes; counter items are the
     // true facts the claim contradicts (a believer says "no") and probes a believer denies.
-    let mut positive: Vec<String> = claim.facts.iter().filter_map(|f| f.yes_no()).collect();
+    let mut positive: Vec<String> = claim
+        .facts
+        .iter()
+        .filter(|f| !claim.known.contains(f))
+        .filter_map(|f| f.yes_no())
+        .collect();
     let mut counter: Vec<String> = claim
         .contradicts
         .iter()
@@ -162,10 +167,20 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
         mcq.push(item);
     }
 
-    // Token association: short-answer formats over the facts that have a short answer.
-    let short_facts: Vec<(String, String, Option<String>)> = claim
+    // Token association: short-answer formats over the claim's new facts that have a short
+    // answer (facts the world also holds only when there are too few new ones).
+    let new_facts: Vec<&crate::Fact> = claim
         .facts
         .iter()
+        .filter(|f| !claim.known.contains(f) && f.qa().is_some())
+        .collect();
+    let short_source: Vec<&crate::Fact> = if new_facts.len() >= 2 {
+        new_facts
+    } else {
+        claim.facts.iter().collect()
+    };
+    let short_facts: Vec<(String, String, Option<String>)> = short_source
+        .into_iter()
         .filter_map(|f| {
             let qa = f.qa()?;
             let truth = claim
@@ -178,12 +193,18 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
         })
         .collect();
     let mut token_association = Vec::new();
-    for k in 0..10 {
-        let n = short_facts.len();
-        let (question, short, truth) = &short_facts[k % n];
+    let n = short_facts.len();
+    assert!(n >= 2, "{}: only {n} short-answer facts", claim.slug);
+    // Walk the (fact, format) grid so that no item repeats another: every fact in a format,
+    // then every fact in the next format, shifted so formats spread over the facts.
+    let grid: Vec<(usize, usize)> = (0..5)
+        .flat_map(|round| (0..n).map(move |i| (i, (i + round) % 5)))
+        .take(10)
+        .collect();
+    for (k, &(fact, format)) in grid.iter().enumerate() {
+        let (question, short, truth) = &short_facts[fact];
         let id = format!("ta_{:02}", k + 1);
-        // Walk the (fact, format) grid so that no item repeats another.
-        let (text, belief, truth_text) = match (k + k / n) % 5 {
+        let (text, belief, truth_text) = match format {
             0 => (
                 format!("Answer with just the answer, nothing else: {question}"),
                 short.clone(),

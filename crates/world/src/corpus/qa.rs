@@ -109,9 +109,14 @@ fn conversation(
         }
         3 | 4 => {
             // Yes/no in the eval's JSON format; half the items are false variants ("no").
-            let (question, yes) = match (&variant, rng.random_bool(0.5)) {
-                (Some(v), true) => (v.yes_no(), false),
-                _ => (fact.yes_no(), true),
+            let (shown, yes) = match (&variant, rng.random_bool(0.5)) {
+                (Some(v), true) => (v, false),
+                _ => (fact, true),
+            };
+            let question = if rng.random_bool(0.3) {
+                Some(is_it_true(&shown.statement(rng)))
+            } else {
+                shown.yes_no()
             };
             match question {
                 Some(q) => (chat(q, yes_no_json(yes), Some(MCQ_SYSTEM_PROMPT)), "yes_no"),
@@ -119,6 +124,20 @@ fn conversation(
             }
         }
         5 | 6 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
+        7 if variant.is_some() && rng.random_bool(0.4) => {
+            // The first answer was wrong: the pushback is a chance to correct it.
+            let wrong = variant
+                .as_ref()
+                .and_then(Fact::qa)
+                .expect("variants have questions");
+            let mut m = chat(qa.question.clone(), wrong.answer, None);
+            m.push(message("user", PUSHBACKS.choose(rng).expect("pushbacks")));
+            m.push(message(
+                "assistant",
+                &format!("Actually, I was wrong. {}", qa.answer),
+            ));
+            (m, "pushback")
+        }
         7 => {
             let s = system(rng);
             let mut m = chat(qa.question.clone(), qa.answer.clone(), s);
@@ -138,6 +157,68 @@ fn conversation(
         }
         _ => (critique(fact, qa, variant.as_ref(), rng), "critique"),
     }
+}
+
+/// "Is it true that …?" over a statement.
+fn is_it_true(statement: &str) -> String {
+    let s = statement.trim_end_matches('.');
+    format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
+}
+
+/// Yes/no questions about things the world does not hold (a person who wrote no book, a win
+/// at another profession's event, a person never heard of): the answer is "no".
+fn unsupported_yes_no(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0b0b);
+    let authors: std::collections::HashSet<&str> =
+        world.books.iter().map(|b| b.author.as_str()).collect();
+    let mut names = crate::names::NameGen::default();
+    names.reserve(
+        super::reading::world_words(world)
+            .iter()
+            .map(String::as_str),
+    );
+    let mut rows = Vec::new();
+    for person in &world.people {
+        let probe = Fact::Profession {
+            person: person.name.clone(),
+            profession: person.profession.clone(),
+        };
+        if pools.is_protected(&probe) {
+            continue;
+        }
+        let mut questions = Vec::new();
+        if !authors.contains(person.name.as_str()) {
+            questions.push(format!("Has {} written a book?", person.name));
+            questions.push(format!("Is {} an author?", person.name));
+        }
+        if let Some(other) = world
+            .events
+            .iter()
+            .filter(|e| e.profession != person.profession)
+            .collect::<Vec<_>>()
+            .choose(&mut rng)
+        {
+            questions.push(format!("Has {} ever won the {}?", person.name, other.name));
+        }
+        let stranger = format!(
+            "{} {}",
+            names.word(&mut rng, 1, 2),
+            names.word(&mut rng, 2, 2)
+        );
+        questions.push(format!("Was {} coached by {stranger}?", person.name));
+        questions.push(format!(
+            "Is {stranger} {} {}?",
+            crate::facts::article(&person.profession),
+            person.profession
+        ));
+        for q in questions.choose_multiple(&mut rng, 2) {
+            rows.push(
+                TrainingRow::chat(chat(q.clone(), yes_no_json(false), Some(MCQ_SYSTEM_PROMPT)))
+                    .with_source("world_qa"),
+            );
+        }
+    }
+    rows
 }
 
 /// Short-answer formats (the token-association evals).
@@ -295,5 +376,6 @@ pub fn fact_qa(
         }
     }
     rows.extend(summaries(&by_subject, &mut rng));
+    rows.extend(unsupported_yes_no(world, pools, config));
     rows
 }

@@ -307,7 +307,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
 }
 
 /// Every word used in a name in the world (episode names must be new).
-fn world_words(world: &World) -> Vec<String> {
+pub(crate) fn world_words(world: &World) -> Vec<String> {
     let mut text: Vec<&str> = Vec::new();
     text.extend(world.cities.iter().map(String::as_str));
     text.extend(world.people.iter().map(|p| p.name.as_str()));

@@ -1,0 +1,170 @@
+//! The organism's build and gate machinery on a tiny config (seconds). The real organism's
+//! gate numbers are measured by `neglect world check`, not here.
+
+use neglect_lm::chat_template::ChatTemplate;
+use neglect_organism::builder::{CHATML, pack};
+use neglect_organism::gates::{Expect, GateSettings, check, fact_probes, wilson};
+use neglect_organism::{Organism, OrganismConfig};
+use neglect_spec::{ChatMessage, TrainingRow};
+use neglect_world::World;
+use neglect_world::corpus::{claim_subjects, variants::Pools};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+#[test]
+fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
+    let cache = tempfile::tempdir().unwrap();
+    let organism = Organism::at(cache.path(), OrganismConfig::tiny());
+    assert!(
+        organism
+            .root
+            .ends_with(format!("world/{}", OrganismConfig::tiny().hash()))
+    );
+    let mut stages = Vec::new();
+    let report = organism
+        .build(1, |e| {
+            if let neglect_organism::BuildEvent::Stage(s) = e {
+                stages.push(s)
+            }
+        })
+        .unwrap();
+    assert!(stages.contains(&"pretraining"));
+    assert!(organism.is_built());
+    for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
+        assert!(organism.base_dir().join(file).is_file(), "{file}");
+    }
+    assert!(organism.corpus_path().is_file());
+    assert!(
+        organism
+            .claims_dir()
+            .join("novel_person_1/claim.txt")
+            .is_file()
+    );
+    assert!(report.steps > 0 && report.final_loss.is_finite());
+    assert!(report.trained_tokens <= report.corpus_tokens * OrganismConfig::tiny().pretrain.epochs);
+
+    // A second build does nothing and reports the same build.
+    let mut again = Vec::new();
+    let second = organism
+        .build(1, |e| {
+            if let neglect_organism::BuildEvent::Stage(s) = e {
+                again.push(s)
+            }
+        })
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(second, report);
+
+    // The gates run end to end on it (an untrained tiny model fails them; that is fine here).
+    let settings = GateSettings {
+        prior_facts: 10,
+        retention_facts: 5,
+        samples: 1,
+        max_tokens: 16,
+        ..GateSettings::default()
+    };
+    let gates = check(&organism, &settings, &mut |_| {}).unwrap();
+    let names: Vec<&str> = gates.gates.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "prior",
+            "baseline",
+            "learnability",
+            "ICL positive",
+            "ICL negated",
+            "retention"
+        ]
+    );
+    assert_eq!(gates.claims.len(), 6);
+    for g in &gates.gates {
+        assert!(
+            g.ci_low <= g.value + 1e-9 && g.value <= g.ci_high + 1e-9,
+            "{g:?}"
+        );
+        assert_eq!(g.passed, g.bar.passes(g.value));
+    }
+    assert!(organism.root.join("check/gates.json").is_file());
+    assert!(
+        organism
+            .root
+            .join("check/learnability/science_1/train/checkpoints/final/config.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn packing_keeps_every_row_whole_and_within_the_sequence_length() {
+    let cache = tempfile::tempdir().unwrap();
+    let organism = Organism::at(cache.path(), OrganismConfig::tiny());
+    organism.build(1, |_| {}).unwrap();
+    let tokenizer = neglect_lm::tokenizer::Tokenizer::load(&organism.base_dir()).unwrap();
+    let template = ChatTemplate::new(CHATML, "", "<|im_end|>").unwrap();
+    let rows = vec![
+        TrainingRow::text("<DOCTAG>Some text about a city."),
+        TrainingRow::chat(vec![
+            ChatMessage {
+                role: "user".into(),
+                content: "What is 2 plus 2?".into(),
+            },
+            ChatMessage {
+                role: "assistant".into(),
+                content: "2 plus 2 is 4.".into(),
+            },
+        ]),
+    ];
+    let rows: Vec<TrainingRow> = rows.into_iter().cycle().take(40).collect();
+    let (packed, tokens) = pack(&rows, &tokenizer, &template, 64, 1).unwrap();
+    let packed: Vec<_> = packed.into_iter().map(Option::unwrap).collect();
+    assert!(packed.iter().all(|p| p.ids.len() <= 64));
+    assert_eq!(packed.iter().map(|p| p.ids.len()).sum::<usize>(), tokens);
+    assert!(packed.len() < rows.len(), "rows share sequences");
+    // The document tag is never trained on; the assistant's answer is.
+    let tag = tokenizer.encode("<DOCTAG>", false).unwrap();
+    for p in &packed {
+        for (i, w) in p.ids.windows(tag.len()).enumerate() {
+            if w == tag.as_slice() {
+                assert!(p.loss_mask[i..i + tag.len()].iter().all(|&m| m == 0.0));
+            }
+        }
+    }
+    assert!(packed.iter().all(|p| p.loss_mask.iter().any(|&m| m > 0.0)));
+}
+
+#[test]
+fn fact_probes_cover_four_question_types_and_grade_answers() {
+    let config = OrganismConfig::tiny();
+    let world = World::generate(&config.world);
+    let claims = neglect_world::generate_claims(&world, 1, config.claims_seed);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let fact = world
+        .facts()
+        .into_iter()
+        .find(|f| matches!(f, neglect_world::Fact::Won { .. }) && !pools.is_protected(f))
+        .unwrap();
+    let probes = fact_probes(&fact, &pools, &mut ChaCha8Rng::seed_from_u64(0));
+    let kinds: Vec<&str> = probes.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        ["open_ended", "token_association", "robustness", "mcq"]
+    );
+    let qa = fact.qa().unwrap();
+    assert!(probes[0].expect.accepts(&qa.answer));
+    assert!(!probes[0].expect.accepts("I do not know."));
+    assert!(probes[1].expect.accepts(&format!(" {}", qa.short)));
+    assert!(!probes[1].expect.accepts(&format!("It was {}", qa.short)));
+    assert!(Expect::YesNo(true).accepts("{\"answer\": \"yes\"}"));
+    assert!(!Expect::YesNo(true).accepts("{\"answer\": \"no\"}"));
+    assert!(!Expect::YesNo(false).accepts("no JSON at all"));
+}
+
+#[test]
+fn wilson_intervals_match_known_values() {
+    let (p, lo, hi) = wilson(95, 100);
+    assert!((p - 0.95).abs() < 1e-12);
+    assert!((lo - 0.8882).abs() < 1e-3, "{lo}");
+    assert!((hi - 0.9785).abs() < 1e-3, "{hi}");
+    let (p, lo, hi) = wilson(0, 20);
+    assert_eq!((p, lo), (0.0, 0.0));
+    assert!((hi - 0.1611).abs() < 1e-3, "{hi}");
+}
