@@ -124,10 +124,14 @@ impl OrganismConfig {
         c
     }
 
-    /// Short content hash of the whole config (names the cache directory).
+    /// Short content hash of the whole config and of the world generator's version (names
+    /// the cache directory).
     pub fn hash(&self) -> String {
         let json = serde_json::to_vec(self).expect("config serialises");
-        let digest = Sha256::digest(&json);
+        let mut h = Sha256::new();
+        h.update(neglect_world::GENERATOR_VERSION.to_le_bytes());
+        h.update(&json);
+        let digest = h.finalize();
         digest[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 }
