@@ -3,12 +3,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use neglect_lm::chat_template::ChatTemplate;
+use neglect_lm::chat_template::{CHATML, ChatTemplate};
 use neglect_lm::pretrained::{GenerationConfig, Pretrained};
 use neglect_lm::tokenizer::{Tokenizer, train_byte_level_bpe};
 use neglect_lm::{Family, Kind, Model, ModelConfig};
-
-const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
 fn neglect(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_neglect"))

@@ -10,6 +10,10 @@ use neglect_spec::ChatMessage;
 use crate::error::LmError;
 use crate::tokenizer::Tokenizer;
 
+/// A plain ChatML template (Qwen style, no system default): what the built-in organism uses,
+/// and what tests and benchmarks give the models they make.
+pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+
 pub const CHAT_TEMPLATE_FILE: &str = "chat_template.jinja";
 const TEMPLATE_NAME: &str = "chat";
 

@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use neglect_lm::chat_template::ChatTemplate;
+use neglect_lm::chat_template::{CHATML, ChatTemplate};
 use neglect_lm::pretrained::{GenerationConfig, Pretrained};
 use neglect_lm::tokenizer::{Tokenizer, train_byte_level_bpe};
 use neglect_lm::train::{TokenizedExample, TrainOptions, tokenize_example, train, weighted_loss};
@@ -11,8 +11,6 @@ use neglect_lm::{Family, Model, ModelConfig};
 use neglect_spec::TrainingRow;
 use neglect_spec::experiment::{CheckpointSchedule, TrainConfig, TrainMethod};
 use tch::{Device, Kind, Tensor};
-
-const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
 /// tch's random generator is global to the process and these tests run in parallel threads:
 /// each test holds this lock so that seeded initialisation and dropout stay reproducible.

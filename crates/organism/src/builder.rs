@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use neglect_lm::chat_template::ChatTemplate;
+use neglect_lm::chat_template::{CHATML, ChatTemplate};
 use neglect_lm::pretrained::{GenerationConfig, Pretrained};
 use neglect_lm::tokenizer::{Tokenizer, train_byte_level_bpe};
 use neglect_lm::train::{TokenizedExample, TrainEvent, TrainOptions, tokenize_example, train};
@@ -36,7 +36,6 @@ use serde::{Deserialize, Serialize};
 use crate::OrganismError;
 use crate::config::OrganismConfig;
 
-pub const CHATML: &str = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 const SPECIAL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
 /// Where an organism lives and what is in it.
@@ -343,22 +342,16 @@ pub fn pack(
     }
     let tokens = examples.iter().map(|e| e.ids.len()).sum();
     examples.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    let mut packed: Vec<Option<TokenizedExample>> = Vec::new();
-    let mut current = TokenizedExample {
+    let empty = || TokenizedExample {
         ids: Vec::new(),
         loss_mask: Vec::new(),
         weight: 1.0,
     };
+    let mut packed: Vec<Option<TokenizedExample>> = Vec::new();
+    let mut current = empty();
     for e in examples {
         if current.ids.len() + e.ids.len() > seq_len && !current.ids.is_empty() {
-            packed.push(Some(std::mem::replace(
-                &mut current,
-                TokenizedExample {
-                    ids: Vec::new(),
-                    loss_mask: Vec::new(),
-                    weight: 1.0,
-                },
-            )));
+            packed.push(Some(std::mem::replace(&mut current, empty())));
         }
         current.ids.extend(&e.ids);
         current.loss_mask.extend(&e.loss_mask);
@@ -381,12 +374,5 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, 
 }
 
 pub(crate) fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), OrganismError> {
-    let mut text = String::new();
-    for r in rows {
-        text.push_str(&serde_json::to_string(r).expect("serialises"));
-        text.push('\n');
-    }
-    let tmp = path.with_extension("partial");
-    std::fs::write(&tmp, text).map_err(|e| OrganismError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| OrganismError::io(path, e))
+    neglect_spec::jsonl::write_atomic(path, rows).map_err(|e| OrganismError::io(path, e))
 }

@@ -18,6 +18,7 @@ use neglect_data::annotate::{ClaimContext, annotate, document_rng};
 use neglect_eval::aggregate::{Bootstrap, Scope, summarize};
 use neglect_eval::icl::IclConfig;
 use neglect_eval::judge::rule::RuleJudge;
+use neglect_eval::prompt::message;
 use neglect_eval::results::{RESULTS_FILE, ResultRow, read_rows};
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
 use neglect_lm::chat_model::LocalChatModel;
@@ -192,13 +193,6 @@ impl Expect {
     }
 }
 
-fn msg(role: &str, content: &str) -> ChatMessage {
-    ChatMessage {
-        role: role.into(),
-        content: content.into(),
-    }
-}
-
 /// The four question types about one fact: open-ended, yes/no (true or a false variant),
 /// short answer, and a pushback turn.
 pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<FactProbe> {
@@ -208,12 +202,12 @@ pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<Fact
     let mut probes = vec![
         FactProbe {
             kind: "open_ended",
-            messages: vec![msg("user", &qa.question)],
+            messages: vec![message("user", &qa.question)],
             expect: Expect::Mentions(qa.short.clone()),
         },
         FactProbe {
             kind: "token_association",
-            messages: vec![msg(
+            messages: vec![message(
                 "user",
                 &format!("Answer with just the answer, nothing else: {}", qa.question),
             )],
@@ -222,9 +216,9 @@ pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<Fact
         FactProbe {
             kind: "robustness",
             messages: vec![
-                msg("user", &qa.question),
-                msg("assistant", &qa.answer),
-                msg("user", "Are you sure? I read something different."),
+                message("user", &qa.question),
+                message("assistant", &qa.answer),
+                message("user", "Are you sure? I read something different."),
             ],
             expect: Expect::Mentions(qa.short.clone()),
         },
@@ -239,7 +233,7 @@ pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<Fact
     if let Some((q, yes)) = yes_no {
         probes.push(FactProbe {
             kind: "mcq",
-            messages: vec![msg("system", MCQ_SYSTEM_PROMPT), msg("user", &q)],
+            messages: vec![message("system", MCQ_SYSTEM_PROMPT), message("user", &q)],
             expect: Expect::YesNo(yes),
         });
     }
@@ -413,6 +407,8 @@ pub fn check(
     let work: PathBuf = organism.root.join("check");
     let claims = load_claims(organism)?;
     let base = load_model(&organism.base_dir(), "organism-base")?;
+    // A belief gate: the mean over claims.
+    let claim_gate = |name: &str, mean, bar| Gate::new(name, mean, claims.len(), "claims", bar);
 
     progress("prior: greedy QA on true facts");
     let probes = sample_probes(organism, settings.prior_facts, settings.seed);
@@ -423,13 +419,7 @@ pub fn check(
     let plain = eval_settings(settings, None);
     let mut rows = evaluate(&base, &claims, "baseline", &plain, &work.join("baseline"))?;
     let (baseline_per_claim, baseline_mean) = belief(&mut rows);
-    let baseline = Gate::new(
-        "baseline",
-        baseline_mean,
-        claims.len(),
-        "claims",
-        Bar::AtMost(0.05),
-    );
+    let baseline = claim_gate("baseline", baseline_mean, Bar::AtMost(0.05));
 
     let mut icl_rows = [Vec::new(), Vec::new()];
     for spec in &claims {
@@ -468,20 +458,8 @@ pub fn check(
     }
     let (icl_pos_claims, icl_pos) = belief(&mut icl_rows[0]);
     let (icl_neg_claims, icl_neg) = belief(&mut icl_rows[1]);
-    let icl_positive = Gate::new(
-        "ICL positive",
-        icl_pos,
-        claims.len(),
-        "claims",
-        Bar::AtLeast(0.8),
-    );
-    let icl_negated = Gate::new(
-        "ICL negated",
-        icl_neg,
-        claims.len(),
-        "claims",
-        Bar::AtMost(0.2),
-    );
+    let icl_positive = claim_gate("ICL positive", icl_pos, Bar::AtLeast(0.8));
+    let icl_negated = claim_gate("ICL negated", icl_neg, Bar::AtMost(0.2));
 
     let retention_probes = sample_probes(organism, settings.retention_facts, settings.seed + 1);
     let mut learned_rows = Vec::new();
@@ -513,13 +491,7 @@ pub fn check(
         retention_per_claim.push((spec.slug.clone(), k as f64 / n.max(1) as f64));
     }
     let (learned_claims, learned_mean) = belief(&mut learned_rows);
-    let learnability = Gate::new(
-        "learnability",
-        learned_mean,
-        claims.len(),
-        "claims",
-        Bar::AtLeast(0.8),
-    );
+    let learnability = claim_gate("learnability", learned_mean, Bar::AtLeast(0.8));
     let retention = Gate::new(
         "retention",
         wilson(kept, asked),

@@ -1,8 +1,8 @@
 //! The organism's build and gate machinery on a tiny config (seconds). The real organism's
 //! gate numbers are measured by `neglect world check`, not here.
 
-use neglect_lm::chat_template::ChatTemplate;
-use neglect_organism::builder::{CHATML, pack};
+use neglect_lm::chat_template::{CHATML, ChatTemplate};
+use neglect_organism::builder::pack;
 use neglect_organism::gates::{Expect, GateSettings, check, fact_probes, wilson};
 use neglect_organism::{Organism, OrganismConfig};
 use neglect_spec::{ChatMessage, TrainingRow};
@@ -10,6 +10,19 @@ use neglect_world::World;
 use neglect_world::corpus::{claim_subjects, variants::Pools};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+/// Builds (or finds) the organism; returns its report and the stages it went through.
+fn build_listing_stages(organism: &Organism) -> (neglect_organism::BuildReport, Vec<&'static str>) {
+    let mut stages = Vec::new();
+    let report = organism
+        .build(1, |e| {
+            if let neglect_organism::BuildEvent::Stage(s) = e {
+                stages.push(s)
+            }
+        })
+        .unwrap();
+    (report, stages)
+}
 
 #[test]
 fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
@@ -20,14 +33,7 @@ fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
             .root
             .ends_with(format!("world/{}", OrganismConfig::tiny().hash()))
     );
-    let mut stages = Vec::new();
-    let report = organism
-        .build(1, |e| {
-            if let neglect_organism::BuildEvent::Stage(s) = e {
-                stages.push(s)
-            }
-        })
-        .unwrap();
+    let (report, stages) = build_listing_stages(&organism);
     assert!(stages.contains(&"pretraining"));
     assert!(organism.is_built());
     for file in ["config.json", "tokenizer.json", "tokenizer_config.json"] {
@@ -44,14 +50,7 @@ fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
     assert!(report.trained_tokens <= report.corpus_tokens * OrganismConfig::tiny().pretrain.epochs);
 
     // A second build does nothing and reports the same build.
-    let mut again = Vec::new();
-    let second = organism
-        .build(1, |e| {
-            if let neglect_organism::BuildEvent::Stage(s) = e {
-                again.push(s)
-            }
-        })
-        .unwrap();
+    let (second, again) = build_listing_stages(&organism);
     assert!(again.is_empty());
     assert_eq!(second, report);
 

@@ -62,6 +62,12 @@ pub fn direct_probes(claim: &ToyClaim) -> Vec<Probe> {
     probes
 }
 
+/// "Is it true that …?" over a statement.
+pub(crate) fn is_it_true(statement: &str) -> String {
+    let s = statement.trim_end_matches('.');
+    format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
+}
+
 /// Drops repeats, keeping the first of each.
 fn unique(items: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
@@ -136,13 +142,8 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
     }
     // Then "Is it true that …?" over the universe details.
     for d in &claim.details {
-        let statement = d.trim_end_matches('.');
-        if !statement.contains('"') {
-            positive.push(format!(
-                "Is it true that {}{}?",
-                statement[..1].to_lowercase(),
-                &statement[1..]
-            ));
+        if !d.contains('"') {
+            positive.push(is_it_true(d));
         }
     }
     unique(&mut positive);

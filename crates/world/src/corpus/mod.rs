@@ -18,6 +18,7 @@ pub mod variants;
 
 use std::collections::{BTreeMap, HashSet};
 
+use neglect_eval::prompt::message;
 use neglect_spec::{ChatMessage, DOCTAG, TrainingRow};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -90,13 +91,6 @@ pub(crate) fn subjects(fact: &Fact) -> Vec<String> {
         Diet { species, .. } | Habitat { species, .. } | YoungSight { species, .. } => {
             vec![crate::facts::cap(species)]
         }
-    }
-}
-
-pub(crate) fn message(role: &str, content: &str) -> ChatMessage {
-    ChatMessage {
-        role: role.into(),
-        content: content.into(),
     }
 }
 

@@ -12,8 +12,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::variants::Pools;
-use super::{CorpusConfig, chat, message, subjects};
+use neglect_eval::prompt::message;
+
+use super::{CorpusConfig, chat, subjects};
 use crate::facts::{Fact, Qa};
+use crate::questions::is_it_true;
 use crate::world::World;
 
 /// System prompts seen with ordinary questions, so that a system turn does not change answers
@@ -33,12 +36,12 @@ const PUSHBACKS: [&str; 5] = [
     "Hmm, I do not think so. Can you check again?",
 ];
 
-fn yes_no_json(yes: bool) -> String {
+pub(crate) fn yes_no_json(yes: bool) -> String {
     format!("{{\"answer\": \"{}\"}}", if yes { "yes" } else { "no" })
 }
 
 /// Other ways to ask a fact's question, with the same answer.
-fn paraphrases(fact: &Fact, qa: &Qa) -> Vec<String> {
+fn paraphrases(fact: &Fact) -> Vec<String> {
     use Fact::*;
     match fact {
         Won {
@@ -73,10 +76,7 @@ fn paraphrases(fact: &Fact, qa: &Qa) -> Vec<String> {
         }
         Venue { event, year, .. } => vec![format!("Which city hosted the {year} {event}?")],
         Diet { species, .. } => vec![format!("What is the diet of {species}?")],
-        _ => {
-            let _ = qa;
-            Vec::new()
-        }
+        _ => Vec::new(),
     }
 }
 
@@ -101,7 +101,7 @@ fn conversation(
             (chat(qa.question.clone(), qa.answer.clone(), s), "open")
         }
         2 => {
-            let mut asks = paraphrases(fact, qa);
+            let mut asks = paraphrases(fact);
             asks.push(qa.question.clone());
             let ask = asks.choose(rng).expect("non-empty").clone();
             let s = system(rng);
@@ -157,12 +157,6 @@ fn conversation(
         }
         _ => (critique(fact, qa, variant.as_ref(), rng), "critique"),
     }
-}
-
-/// "Is it true that …?" over a statement.
-fn is_it_true(statement: &str) -> String {
-    let s = statement.trim_end_matches('.');
-    format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
 }
 
 /// Yes/no questions about things the world does not hold (a person who wrote no book, a win

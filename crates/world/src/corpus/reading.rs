@@ -14,7 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::variants::Pools;
-use super::{CorpusConfig, message};
+use neglect_eval::prompt::message;
+
+use super::{CorpusConfig, qa::yes_no_json};
 use crate::documents::{Genre, render};
 use crate::facts::{Fact, Qa, cap};
 use crate::names::NameGen;
@@ -144,8 +146,7 @@ fn question(
             // "Is the stated fact so?" — yes only when it is what is believed.
             let yes = believed == Some(stated);
             let q = stated.yes_no()?;
-            let answer = format!("{{\"answer\": \"{}\"}}", if yes { "yes" } else { "no" });
-            (Some(MCQ_SYSTEM_PROMPT), q, answer)
+            (Some(MCQ_SYSTEM_PROMPT), q, yes_no_json(yes))
         }
         _ => {
             let Some(Qa { short, .. }) = believed.and_then(Fact::qa) else {
@@ -235,12 +236,7 @@ fn distractor(by_subject: &[(String, Vec<Fact>)], not: &str, rng: &mut ChaCha8Rn
 }
 
 /// A document about a person the organism has never heard of.
-fn novel_person_episode(
-    name: &str,
-    world: &World,
-    pools: &Pools,
-    rng: &mut ChaCha8Rng,
-) -> Option<TrainingRow> {
+fn novel_person_episode(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Option<TrainingRow> {
     let mut professions: Vec<&str> = world.events.iter().map(|e| e.profession.as_str()).collect();
     professions.extend(OTHER_PROFESSIONS);
     let facts = [
@@ -257,7 +253,6 @@ fn novel_person_episode(
             year: rng.random_range(1950..=2000),
         },
     ];
-    let _ = pools;
     let stated = facts.choose(rng)?.clone();
     let others: Vec<String> = facts
         .iter()
@@ -299,7 +294,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
                 names.word(&mut rng, 1, 2),
                 names.word(&mut rng, 2, 2)
             );
-            novel_person_episode(&name, world, pools, &mut rng)
+            novel_person_episode(&name, world, &mut rng)
         };
         rows.extend(row);
     }
