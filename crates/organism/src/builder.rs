@@ -226,7 +226,9 @@ impl Organism {
             threads,
         };
         write_json(&self.report_path(), &report)?;
-        Ok(report)
+        // What is on disk, so that this build and a later reuse report exactly the same numbers
+        // (JSON does not round-trip every float bit for bit).
+        self.report()
     }
 
     fn write_claims(&self, claims: &[neglect_world::ToyClaim]) -> Result<(), OrganismError> {
