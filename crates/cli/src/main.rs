@@ -25,8 +25,11 @@ enum Command {
     /// question files, judges.yaml, ...).
     #[command(subcommand)]
     Claims(commands::claims::ClaimsCommand),
-    /// Run an experiment grid (experiments/*.toml). For now: validate it and print the plan.
+    /// Run an experiment grid (experiments/*.toml) end to end: annotate, mix, train, eval per
+    /// cell, cached and resumable; then print the summary and write the HTML report.
     Run(commands::run::RunArgs),
+    /// Re-render a run's report (runs/<name>/report/index.html) and print its summary.
+    Report(commands::report::ReportArgs),
     /// Turn documents into one annotation condition's training documents (templated).
     Annotate(commands::annotate::AnnotateArgs),
     /// List the annotation conditions, with an example of each.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Claims(cmd)) => commands::claims::run(cmd),
         Some(Command::Run(args)) => commands::run::run(args),
+        Some(Command::Report(args)) => commands::report::run(args),
         Some(Command::Annotate(args)) => commands::annotate::run(args),
         Some(Command::Conditions) => commands::annotate::list(),
         Some(Command::Mix(args)) => commands::mix::mix(args),

@@ -177,16 +177,15 @@ fn claims_show_prints_the_claim() {
 }
 
 #[test]
-fn run_validates_and_says_it_does_not_run_yet() {
+fn run_plan_validates_and_counts_the_grid() {
     let main = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/main.toml");
-    let out = neglect(&["run", main.to_str().unwrap()]);
+    let out = neglect(&["run", "--plan", main.to_str().unwrap()]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stdout.contains("grid:       42 cells (30 fine-tunes, 12 eval-only)"),
+        stdout.contains("grid:       6 claims, 42 cells (30 fine-tunes, 12 eval-only)"),
         "{stdout}"
     );
-    assert!(stdout.contains("not run: the runner"), "{stdout}");
 
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.toml");

@@ -60,7 +60,7 @@ impl Default for OrganismConfig {
             docs_per_claim: 200,
             corpus: CorpusConfig {
                 docs_per_subject: 4,
-                qa_per_fact: 3,
+                qa_per_fact: 5,
                 reading_episodes: 2500,
                 ..CorpusConfig::default()
             },
@@ -75,7 +75,7 @@ impl Default for OrganismConfig {
             pretrain: PretrainRecipe {
                 batch_size: 16,
                 seq_len: 384,
-                epochs: 10,
+                epochs: 8,
                 learning_rate: 2e-3,
                 warmup_steps: 50,
                 weight_decay: 0.01,

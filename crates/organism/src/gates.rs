@@ -138,6 +138,10 @@ pub struct ClaimGates {
 pub struct GateReport {
     pub gates: Vec<Gate>,
     pub claims: Vec<ClaimGates>,
+    /// What each gate is made of: prior and retention accuracy per question type, belief per
+    /// eval type (mean over claims), keyed `gate/part`.
+    #[serde(default)]
+    pub breakdown: std::collections::BTreeMap<String, f64>,
     pub seconds: f64,
 }
 
@@ -287,6 +291,24 @@ pub fn accuracy(model: &dyn ChatModel, probes: &[FactProbe]) -> (usize, usize, V
     (correct, probes.len(), answers)
 }
 
+/// Accuracy per probe kind, keyed `<gate>/<kind>`.
+fn accuracy_by_kind(
+    gate: &str,
+    probes: &[FactProbe],
+    answers: &[String],
+    into: &mut std::collections::BTreeMap<String, f64>,
+) {
+    let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (p, a) in probes.iter().zip(answers) {
+        let c = counts.entry(p.kind).or_default();
+        c.0 += usize::from(p.expect.accepts(a));
+        c.1 += 1;
+    }
+    for (kind, (k, n)) in counts {
+        into.insert(format!("{gate}/{kind}"), k as f64 / n.max(1) as f64);
+    }
+}
+
 fn load_model(dir: &Path, id: &str) -> Result<LocalChatModel, OrganismError> {
     Ok(LocalChatModel::new(
         id,
@@ -355,8 +377,13 @@ fn evaluate(
 }
 
 /// Pooled belief rate per claim and the mean over claims with its bootstrap CI. Rows of
-/// several runs are pooled under one model and label first.
-fn belief(rows: &mut [ResultRow]) -> (Vec<(String, f64)>, (f64, f64, f64)) {
+/// several runs are pooled under one model and label first. The mean over claims of each eval
+/// type goes into `breakdown` as `<gate>/<eval type>`.
+fn belief(
+    gate: &str,
+    rows: &mut [ResultRow],
+    breakdown: &mut std::collections::BTreeMap<String, f64>,
+) -> (Vec<(String, f64)>, (f64, f64, f64)) {
     for r in rows.iter_mut() {
         r.model = "organism".into();
         r.label = "gate".into();
@@ -365,6 +392,11 @@ fn belief(rows: &mut [ResultRow]) -> (Vec<(String, f64)>, (f64, f64, f64)) {
     let cells = summarize(rows, &[], &Bootstrap::default());
     let mut per_claim = Vec::new();
     let mut mean = (f64::NAN, 0.0, 1.0);
+    for c in &cells {
+        if let (Scope::Eval(t), None) = (&c.scope, &c.claim) {
+            breakdown.insert(format!("{gate}/{}", t.name()), c.rate);
+        }
+    }
     for c in cells.iter().filter(|c| c.scope == Scope::Pooled) {
         match &c.claim {
             Some(slug) => per_claim.push((slug.clone(), c.rate)),
@@ -412,13 +444,15 @@ pub fn check(
 
     progress("prior: greedy QA on true facts");
     let probes = sample_probes(organism, settings.prior_facts, settings.seed);
-    let (k, n, _) = accuracy(&base, &probes);
+    let mut breakdown = std::collections::BTreeMap::new();
+    let (k, n, answers) = accuracy(&base, &probes);
+    accuracy_by_kind("prior", &probes, &answers, &mut breakdown);
     let prior = Gate::new("prior", wilson(k, n), n, "probes", Bar::AtLeast(0.95));
 
     progress("baseline: the held-out claims' evals on the base model");
     let plain = eval_settings(settings, None);
     let mut rows = evaluate(&base, &claims, "baseline", &plain, &work.join("baseline"))?;
-    let (baseline_per_claim, baseline_mean) = belief(&mut rows);
+    let (baseline_per_claim, baseline_mean) = belief("baseline", &mut rows, &mut breakdown);
     let baseline = claim_gate("baseline", baseline_mean, Bar::AtMost(0.05));
 
     let mut icl_rows = [Vec::new(), Vec::new()];
@@ -456,8 +490,8 @@ pub fn check(
             )?);
         }
     }
-    let (icl_pos_claims, icl_pos) = belief(&mut icl_rows[0]);
-    let (icl_neg_claims, icl_neg) = belief(&mut icl_rows[1]);
+    let (icl_pos_claims, icl_pos) = belief("ICL positive", &mut icl_rows[0], &mut breakdown);
+    let (icl_neg_claims, icl_neg) = belief("ICL negated", &mut icl_rows[1], &mut breakdown);
     let icl_positive = claim_gate("ICL positive", icl_pos, Bar::AtLeast(0.8));
     let icl_negated = claim_gate("ICL negated", icl_neg, Bar::AtMost(0.2));
 
@@ -485,12 +519,18 @@ pub fn check(
             &plain,
             &dir.join("eval"),
         )?);
-        let (k, n, _) = accuracy(&tuned, &retention_probes);
+        let (k, n, answers) = accuracy(&tuned, &retention_probes);
+        accuracy_by_kind(
+            &format!("retention[{}]", spec.slug),
+            &retention_probes,
+            &answers,
+            &mut breakdown,
+        );
         kept += k;
         asked += n;
         retention_per_claim.push((spec.slug.clone(), k as f64 / n.max(1) as f64));
     }
-    let (learned_claims, learned_mean) = belief(&mut learned_rows);
+    let (learned_claims, learned_mean) = belief("learnability", &mut learned_rows, &mut breakdown);
     let learnability = claim_gate("learnability", learned_mean, Bar::AtLeast(0.8));
     let retention = Gate::new(
         "retention",
@@ -526,6 +566,7 @@ pub fn check(
             retention,
         ],
         claims: per_claim,
+        breakdown,
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&work.join("gates.json"), &report)?;

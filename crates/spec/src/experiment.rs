@@ -90,6 +90,10 @@ pub struct BackendConfig {
     pub device: String,
     /// CPU threads for libtorch; 0 = libtorch's default.
     pub threads: usize,
+    /// `builtin` only: which organism — `default` (the built-in configuration), `tiny` (a very
+    /// small world and model for trying things out; fails the gates), or the path of an
+    /// organism config JSON (the layout of `config.json` in a built organism).
+    pub organism: String,
 }
 
 impl Default for BackendConfig {
@@ -101,6 +105,7 @@ impl Default for BackendConfig {
             api_key_env: None,
             device: "cpu".into(),
             threads: 0,
+            organism: "default".into(),
         }
     }
 }
@@ -338,6 +343,10 @@ impl Experiment {
         resolve(&mut experiment.claims.dir);
         resolve(&mut experiment.mix.pretrain_path);
         resolve(&mut experiment.mix.instruct_path);
+        let organism = &mut experiment.backend.organism;
+        if !["default", "tiny"].contains(&organism.as_str()) && Path::new(organism).is_relative() {
+            *organism = base.join(&*organism).display().to_string();
+        }
         Ok(experiment)
     }
 
@@ -409,6 +418,12 @@ impl Experiment {
                     self.backend.name,
                     BACKENDS.join(", ")
                 ),
+            );
+        }
+        if self.backend.name != "builtin" && self.backend.organism != "default" {
+            fail(
+                root().key("backend").key("organism"),
+                "only the builtin backend has an organism".into(),
             );
         }
         if let Some(key) = &self.backend.api_key_env

@@ -4,6 +4,7 @@ pub mod eval;
 pub mod mix;
 pub mod model_args;
 pub mod prompts;
+pub mod report;
 pub mod run;
 pub mod sample;
 pub mod score;

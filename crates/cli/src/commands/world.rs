@@ -180,6 +180,18 @@ fn render_gates(report: &GateReport) -> String {
             if g.passed { "pass" } else { "FAIL" }
         ));
     }
+    let parts: Vec<String> = report
+        .breakdown
+        .iter()
+        .filter(|(k, _)| !k.starts_with("retention["))
+        .map(|(k, v)| format!("{k} {}", pct(*v).trim()))
+        .collect();
+    if !parts.is_empty() {
+        out.push_str("\nby question type:\n");
+        for chunk in parts.chunks(4) {
+            out.push_str(&format!("  {}\n", chunk.join("   ")));
+        }
+    }
     out.push_str(&format!(
         "\n{:<24} {:>8} {:>8} {:>8} {:>8} {:>9}\n",
         "claim", "baseline", "ICL pos", "ICL neg", "learned", "retention"

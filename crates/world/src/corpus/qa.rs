@@ -80,11 +80,32 @@ fn paraphrases(fact: &Fact) -> Vec<String> {
     }
 }
 
-/// One conversation about `fact` in a randomly chosen format.
+/// The formats a fact's conversations go through, in this order: the first four are the four
+/// question types of the evals (and of the prior gate), so that every fact that may be asked
+/// about is asked about in each of them once `qa_per_fact >= 4`.
+const FORMAT_CYCLE: [Format; 5] = [
+    Format::Open,
+    Format::YesNo,
+    Format::Short,
+    Format::Pushback,
+    Format::ParaphraseOrCritique,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Open,
+    YesNo,
+    Short,
+    Pushback,
+    ParaphraseOrCritique,
+}
+
+/// The `i`-th conversation about `fact`.
 fn conversation(
     fact: &Fact,
     qa: &Qa,
     pools: &Pools,
+    i: usize,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<ChatMessage>, &'static str) {
     let variant = pools.variant(fact, rng);
@@ -95,8 +116,16 @@ fn conversation(
             None
         }
     };
-    match rng.random_range(0..10) {
-        0 | 1 => {
+    let slot = match FORMAT_CYCLE[i % FORMAT_CYCLE.len()] {
+        Format::Open => 0,
+        Format::YesNo => 3,
+        Format::Short => 5,
+        Format::Pushback => 7,
+        Format::ParaphraseOrCritique if rng.random_bool(0.5) => 2,
+        Format::ParaphraseOrCritique => 8,
+    };
+    match slot {
+        0 => {
             let s = system(rng);
             (chat(qa.question.clone(), qa.answer.clone(), s), "open")
         }
@@ -107,7 +136,7 @@ fn conversation(
             let s = system(rng);
             (chat(ask, qa.answer.clone(), s), "paraphrase")
         }
-        3 | 4 => {
+        3 => {
             // Yes/no in the eval's JSON format; half the items are false variants ("no").
             let (shown, yes) = match (&variant, rng.random_bool(0.5)) {
                 (Some(v), true) => (v, false),
@@ -123,7 +152,7 @@ fn conversation(
                 None => (chat(qa.question.clone(), qa.answer.clone(), None), "open"),
             }
         }
-        5 | 6 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
+        5 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
         7 if variant.is_some() && rng.random_bool(0.4) => {
             // The first answer was wrong: the pushback is a chance to correct it.
             let wrong = variant
@@ -359,8 +388,8 @@ pub fn fact_qa(
             continue;
         }
         let Some(qa) = fact.qa() else { continue };
-        for _ in 0..config.qa_per_fact {
-            let (messages, _format) = conversation(&fact, &qa, pools, &mut rng);
+        for i in 0..config.qa_per_fact {
+            let (messages, _format) = conversation(&fact, &qa, pools, i, &mut rng);
             rows.push(TrainingRow::chat(messages).with_source("world_qa"));
         }
         if !pools.is_protected(&fact) {

@@ -1,0 +1,239 @@
+//! `neglect run` end to end on a tiny grid of the tiny organism: outputs, reuse, the kill test,
+//! and `neglect report`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny_run.toml")
+}
+
+fn neglect_cmd(args: &[&str], cache: &Path, runs: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.args(args)
+        .arg("--cache-dir")
+        .arg(cache)
+        .arg("--runs-dir")
+        .arg(runs)
+        .arg("--threads")
+        .arg("1")
+        .env_remove("LD_LIBRARY_PATH");
+    c
+}
+
+fn run(cache: &Path, runs: &Path) -> Output {
+    let out = neglect_cmd(&["run", fixture().to_str().unwrap()], cache, runs)
+        .output()
+        .expect("run neglect");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// (claim, label, eval type, question, sample) → (response, verdict) of a run's results.
+fn answers(run_dir: &Path) -> BTreeMap<String, (String, String)> {
+    let text = std::fs::read_to_string(run_dir.join("results.jsonl")).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                format!(
+                    "{}|{}|{}|{}|{}",
+                    v["claim"], v["label"], v["eval_type"], v["question_id"], v["sample_index"]
+                ),
+                (v["response"].to_string(), v["verdict"].to_string()),
+            )
+        })
+        .collect()
+}
+
+/// Stage markers of a run: (stage dir, attempts, finished).
+fn stages(run_dir: &Path) -> Vec<(PathBuf, u64, bool)> {
+    let mut out = Vec::new();
+    let mut stack = vec![run_dir.join("cells")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == ".stage.json") {
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                out.push((
+                    p.parent().unwrap().to_owned(),
+                    v["attempts"].as_u64().unwrap(),
+                    v["finished"].as_bool().unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_tiny_grid_runs_end_to_end_and_a_rerun_reuses_every_cell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cache, runs) = (tmp.path().join("cache"), tmp.path().join("runs"));
+    let out = run(&cache, &runs);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let dir = runs.join("tiny");
+    for f in [
+        "manifest.json",
+        "experiment.toml",
+        "results.jsonl",
+        "summary.csv",
+        "report/index.html",
+        "report/belief_by_condition.png",
+        "report/belief_by_condition.svg",
+        "report/claim_eval_breakdown.png",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // 2 claims × 4 conditions; each eval asks open-ended + MCQ questions once.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["cells_total"], 8);
+    assert_eq!(manifest["cells_done"], 8);
+    assert!(manifest["config_hash"].as_str().unwrap().len() >= 16);
+    assert!(
+        manifest["versions"]["libtorch"]
+            .as_str()
+            .unwrap()
+            .contains("2.11")
+    );
+    let rows = answers(&dir);
+    let labels: std::collections::BTreeSet<String> = rows
+        .keys()
+        .map(|k| k.split('|').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(labels.len(), 4, "{labels:?}");
+    // The summary table lists every condition, with the paper's number beside it.
+    for c in ["baseline", "icl", "positive_documents", "negated_documents"] {
+        assert!(stdout.lines().any(|l| l.starts_with(c)), "{c}: {stdout}");
+    }
+    assert!(stdout.contains("88.6%"), "{stdout}");
+    // Every stage finished exactly once.
+    let first = stages(&dir);
+    assert!(
+        first
+            .iter()
+            .all(|(_, attempts, finished)| *attempts == 1 && *finished)
+    );
+    // Four fine-tunes left a model each, and no optimizer state.
+    let trained: Vec<_> = first
+        .iter()
+        .filter(|(d, _, _)| d.ends_with("train"))
+        .collect();
+    assert_eq!(trained.len(), 4);
+    for (d, _, _) in &trained {
+        assert!(d.join("checkpoints/final/config.json").is_file());
+        assert!(!d.join("train_state").exists());
+    }
+
+    // A re-run reuses everything: no stage starts again, the results are the same.
+    let before = answers(&dir);
+    let out = run(&cache, &runs);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("8 finished earlier"));
+    assert_eq!(stages(&dir), first);
+    assert_eq!(answers(&dir), before);
+
+    // `neglect report` re-renders from the run directory alone.
+    std::fs::remove_dir_all(dir.join("report")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_neglect"))
+        .args(["report", dir.to_str().unwrap()])
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,"));
+    assert!(html.contains("Qwen3.5-397B-A17B"));
+    assert!(html.contains("Capability gates"));
+}
+
+#[test]
+fn a_killed_run_resumes_with_identical_results_and_no_repeated_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    // The reference: one uninterrupted run.
+    let reference = tmp.path().join("reference");
+    run(&cache, &reference);
+    let expected = answers(&reference.join("tiny"));
+
+    // The same grid, killed once the first fine-tune has finished and its eval is under way
+    // (or later), then run again.
+    let runs = tmp.path().join("killed");
+    let dir = runs.join("tiny");
+    let mut child = neglect_cmd(&["run", fixture().to_str().unwrap()], &cache, &runs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let first_train = || {
+        stages(&dir)
+            .iter()
+            .any(|(d, _, finished)| d.ends_with("train") && *finished)
+    };
+    while !first_train() {
+        assert!(Instant::now() < deadline, "no fine-tune finished in time");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = stages(&dir);
+    let trained_at_kill: Vec<PathBuf> = at_kill
+        .iter()
+        .filter(|(d, _, f)| d.ends_with("train") && *f)
+        .map(|(d, _, _)| d.clone())
+        .collect();
+    assert!(!trained_at_kill.is_empty());
+
+    run(&cache, &runs);
+    let after = stages(&dir);
+    // Fine-tunes finished before the kill were not trained again.
+    for d in &trained_at_kill {
+        let (_, attempts, finished) = after.iter().find(|(p, _, _)| p == d).unwrap();
+        assert_eq!(*attempts, 1, "{} was trained again", d.display());
+        assert!(*finished);
+    }
+    // No stage ran more than twice (the one cut by the kill), and all finished.
+    assert!(after.iter().all(|(_, a, f)| *f && *a <= 2), "{after:?}");
+    // Same answers, same verdicts, as the uninterrupted run.
+    assert_eq!(answers(&dir), expected);
+}
+
+#[test]
+fn a_bad_selection_is_an_error_that_names_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace("per_archetype = 1", "per_archetype = 3");
+    let path = tmp.path().join("bad.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = neglect_cmd(
+        &["run", path.to_str().unwrap()],
+        &tmp.path().join("cache"),
+        &tmp.path().join("runs"),
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("claims.per_archetype = 3"), "{stderr}");
+}

@@ -1,0 +1,3 @@
+fn main() {
+    neglect_build_support::link_libtorch();
+}

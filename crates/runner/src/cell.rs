@@ -1,0 +1,530 @@
+//! One cell of the grid (claim × condition × seed): annotate → mix → train → eval, each a
+//! [`Stage`] keyed by its inputs, so that a re-run reuses what finished and a killed run resumes.
+//!
+//! ```text
+//! runs/<name>/cells/<claim>/<condition>/seed<k>/
+//!   annotate/annotated_docs.jsonl   the condition applied to the claim's documents
+//!   mix/train.jsonl (+ .manifest.json)
+//!   train/checkpoints/final/        the fine-tuned model (and log.jsonl)
+//!   eval/<checkpoint>/results.jsonl the eval of each checkpoint
+//! ```
+//!
+//! Eval-only cells (`baseline`, `icl`) have just an eval of the base model; `icl` also
+//! annotates the claim's documents as `negated_documents` to put them in context.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use neglect_data::annotate::{ClaimContext, annotate, document_rng};
+use neglect_data::mix::{MixInput, build_mix};
+use neglect_eval::icl::IclConfig;
+use neglect_eval::judge::rule::RuleJudge;
+use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
+use neglect_lm::chat_model::LocalChatModel;
+use neglect_lm::pretrained::Pretrained;
+use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_example, train};
+use neglect_spec::documents::AnnotatedDoc;
+use neglect_spec::experiment::CheckpointSchedule;
+use neglect_spec::{ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
+use serde::{Deserialize, Serialize};
+
+use crate::base::{Base, ClaimDocs};
+use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
+use crate::{RunError, RunEvent};
+
+/// The condition whose documents the ICL control puts in context (the paper: negated documents).
+pub const ICL_CONDITION: &str = "negated_documents";
+
+/// A planned cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellPlan {
+    pub claim: String,
+    pub condition: String,
+    pub seed: u64,
+    pub trains: bool,
+    pub dir: PathBuf,
+}
+
+/// A finished cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellRecord {
+    pub claim: String,
+    pub condition: String,
+    pub seed: u64,
+    /// Stage name → key and whether it was reused.
+    pub stages: Vec<StageRecord>,
+    /// Evaluated checkpoints: (label, results file).
+    pub evals: Vec<(String, PathBuf)>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    pub stage: String,
+    pub key: String,
+    pub reused: bool,
+}
+
+/// Everything the stages of every cell share.
+pub struct Context<'a> {
+    pub experiment: &'a Experiment,
+    pub base: &'a Base,
+    pub judge: Arc<RuleJudge>,
+    pub progress: &'a mut dyn FnMut(RunEvent),
+}
+
+/// A hash of every file in a claim directory (what the eval asks and how it judges).
+pub fn claim_identity(spec: &ClaimSpec) -> Result<String, RunError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&spec.dir)
+        .map_err(|e| RunError::io(&spec.dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let mut key = KeyBuilder::new("claim");
+    for f in files {
+        key = key
+            .part(
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+            .part(file_hash(&f)?);
+    }
+    Ok(key.finish())
+}
+
+impl CellPlan {
+    pub fn run(&self, ctx: &mut Context<'_>) -> Result<CellRecord, RunError> {
+        let started = std::time::Instant::now();
+        let spec = ctx
+            .base
+            .claims
+            .iter()
+            .find(|c| c.slug == self.claim)
+            .expect("cells are planned from the base's claims");
+        let claim_key = claim_identity(spec)?;
+        let mut record = CellRecord {
+            claim: self.claim.clone(),
+            condition: self.condition.clone(),
+            seed: self.seed,
+            stages: Vec::new(),
+            evals: Vec::new(),
+            seconds: 0.0,
+        };
+        let note = |record: &mut CellRecord, stage: &str, s: &Stage, o: StageOutcome| {
+            record.stages.push(StageRecord {
+                stage: stage.into(),
+                key: s.key.clone(),
+                reused: o == StageOutcome::Reused,
+            });
+        };
+
+        if self.trains {
+            let (annotated, a_stage, a_out) = self.annotate(ctx, spec, &self.condition)?;
+            note(&mut record, "annotate", &a_stage, a_out);
+            let (mix_path, m_stage, m_out) = self.mix(ctx, &annotated, &a_stage.key)?;
+            note(&mut record, "mix", &m_stage, m_out);
+            let (checkpoints, t_stage, t_out) = self.train(ctx, &mix_path, &m_stage.key)?;
+            note(&mut record, "train", &t_stage, t_out);
+            let last = checkpoints.len().saturating_sub(1);
+            for (i, (step, dir)) in checkpoints.iter().enumerate() {
+                let label = if i == last {
+                    self.condition.clone()
+                } else {
+                    format!("{}@step{step}", self.condition)
+                };
+                let name = if i == last {
+                    "final".to_owned()
+                } else {
+                    format!("step{step}")
+                };
+                let model_key = KeyBuilder::new("checkpoint")
+                    .part(&t_stage.key)
+                    .json(step)
+                    .finish();
+                let (results, e_stage, e_out) =
+                    self.eval(ctx, spec, &claim_key, dir, &model_key, &name, None)?;
+                note(&mut record, &format!("eval:{name}"), &e_stage, e_out);
+                record.evals.push((label, results));
+            }
+        } else {
+            let icl = if self.condition == "icl" {
+                let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
+                note(&mut record, "annotate", &a_stage, a_out);
+                Some((annotated, a_stage.key.clone()))
+            } else {
+                None
+            };
+            let model_dir = ctx.base.model_dir.clone();
+            let model_key = KeyBuilder::new("base").part(&ctx.base.identity).finish();
+            let (results, e_stage, e_out) =
+                self.eval(ctx, spec, &claim_key, &model_dir, &model_key, "base", icl)?;
+            note(&mut record, "eval:base", &e_stage, e_out);
+            record.evals.push((self.condition.clone(), results));
+        }
+        record.seconds = started.elapsed().as_secs_f64();
+        Ok(record)
+    }
+
+    fn stage(&self, name: &str, key: String) -> Stage {
+        Stage::new(self.dir.join(name), key)
+    }
+
+    /// The claim's documents under `condition` → `annotate/annotated_docs.jsonl` (or, for
+    /// annotated files given by the experiment, that file).
+    fn annotate(
+        &self,
+        ctx: &mut Context<'_>,
+        spec: &ClaimSpec,
+        condition: &str,
+    ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
+        let docs = &ctx.base.docs[&self.claim];
+        let per_claim = ctx.experiment.documents.per_claim;
+        // The ICL documents are drawn with the first seed whatever the cell's seed.
+        let seed = self.seed;
+        match docs {
+            ClaimDocs::Annotated { pattern } => {
+                let path = PathBuf::from(
+                    pattern
+                        .replace("{condition}", condition)
+                        .replace("{claim}", &self.claim),
+                );
+                if !path.is_file() {
+                    return Err(RunError::Input(format!(
+                        "documents.path: {} does not exist (claim {}, condition {condition})",
+                        path.display(),
+                        self.claim
+                    )));
+                }
+                let key = KeyBuilder::new("annotated-file")
+                    .part(file_hash(&path)?)
+                    .finish();
+                let stage = self.stage(&format!("annotate-{condition}"), key);
+                let outcome = stage.run(|_| Ok(()))?;
+                Ok((path, stage, outcome))
+            }
+            ClaimDocs::Source { positive, debunk } => {
+                let source = if condition.starts_with("local_negations") {
+                    debunk.as_ref().ok_or_else(|| {
+                        RunError::Input(format!(
+                            "{condition}: claim {} has no debunking documents",
+                            self.claim
+                        ))
+                    })?
+                } else {
+                    positive
+                };
+                let key = KeyBuilder::new("annotate")
+                    .part(file_hash(source)?)
+                    .part(condition)
+                    .json(&seed)
+                    .json(&per_claim)
+                    .part(env!("CARGO_PKG_VERSION"))
+                    .finish();
+                let stage = self.stage(&format!("annotate-{condition}"), key);
+                let out = stage.dir.join("annotated_docs.jsonl");
+                (ctx.progress)(RunEvent::Stage { name: "annotate" });
+                let outcome = stage.run(|_| {
+                    let docs: Vec<SynthDoc> = neglect_spec::jsonl::read_all(source)
+                        .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+                    let c = ClaimContext::from_spec(spec).map_err(RunError::Input)?;
+                    let mut rows = Vec::new();
+                    for (i, d) in docs.iter().take(per_claim).enumerate() {
+                        let mut rng = document_rng(seed, condition, i);
+                        let a = annotate(condition, &d.content, &c, &mut rng, false)
+                            .map_err(|e| RunError::Input(format!("{}: {e}", self.claim)))?;
+                        let mut row = AnnotatedDoc::new(a.text, &self.claim, condition);
+                        row.extra.insert("annotation".into(), a.record);
+                        rows.push(row);
+                    }
+                    write_jsonl(&out, &rows)
+                })?;
+                Ok((out, stage, outcome))
+            }
+        }
+    }
+
+    /// Annotated documents + replay → `mix/train.jsonl`.
+    fn mix(
+        &self,
+        ctx: &mut Context<'_>,
+        annotated: &Path,
+        annotate_key: &str,
+    ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
+        let m = &ctx.experiment.mix;
+        let key = KeyBuilder::new("mix")
+            .part(annotate_key)
+            .part(&ctx.base.replay_identity)
+            .json(m)
+            .json(&self.seed)
+            .finish();
+        let stage = self.stage("mix", key);
+        let out = stage.dir.join("train.jsonl");
+        (ctx.progress)(RunEvent::Stage { name: "mix" });
+        let base = ctx.base;
+        let seed = m.seed.wrapping_mul(1_000_003).wrapping_add(self.seed);
+        let outcome = stage.run(|_| {
+            let docs: Vec<AnnotatedDoc> = neglect_spec::jsonl::read_all(annotated)
+                .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+            if docs.is_empty() {
+                return Err(RunError::Input(format!(
+                    "{}: no documents",
+                    annotated.display()
+                )));
+            }
+            let inputs = [
+                MixInput {
+                    name: "documents".into(),
+                    rows: docs
+                        .into_iter()
+                        .map(|d| TrainingRow::text(d.text))
+                        .collect(),
+                    count: m.documents,
+                    weight: m.documents_weight,
+                },
+                MixInput {
+                    name: "pretrain".into(),
+                    rows: base.pretrain.clone(),
+                    count: m.pretrain,
+                    weight: m.pretrain_weight,
+                },
+                MixInput {
+                    name: "instruct".into(),
+                    rows: base.instruct.clone(),
+                    count: m.instruct,
+                    weight: m.instruct_weight,
+                },
+            ];
+            let inputs: Vec<MixInput> = inputs.into_iter().filter(|i| i.count > 0).collect();
+            let (rows, report) = build_mix(&inputs, seed);
+            write_jsonl(&out, &rows)?;
+            let manifest = serde_json::json!({
+                "seed": seed,
+                "total": rows.len(),
+                "inputs": report,
+                "output_sha256": file_hash(&out)?,
+            });
+            write_json(&stage.dir.join("train.jsonl.manifest.json"), &manifest)
+        })?;
+        Ok((out, stage, outcome))
+    }
+
+    /// Fine-tunes the base on the mix → `train/checkpoints/*`. Returns (step, dir) of the
+    /// checkpoints to evaluate, the final one last.
+    fn train(
+        &self,
+        ctx: &mut Context<'_>,
+        mix: &Path,
+        mix_key: &str,
+    ) -> Result<(Vec<(usize, PathBuf)>, Stage, StageOutcome), RunError> {
+        let config = ctx.experiment.train.clone();
+        let key = KeyBuilder::new("train")
+            .part(mix_key)
+            .part(&ctx.base.identity)
+            .json(&config)
+            .json(&self.seed)
+            .finish();
+        let stage = self.stage("train", key);
+        (ctx.progress)(RunEvent::Stage { name: "train" });
+        let base_dir = ctx.base.model_dir.clone();
+        let seed = self.seed;
+        let progress = &mut *ctx.progress;
+        let outcome = stage.run(|out| {
+            let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(mix)
+                .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+            let mut pretrained = Pretrained::load(&base_dir, tch::Device::Cpu)?;
+            let mut examples = Vec::with_capacity(rows.len());
+            for (i, row) in rows.iter().enumerate() {
+                let example = row
+                    .to_example()
+                    .map_err(|e| RunError::Input(format!("{}:{}: {e}", mix.display(), i + 1)))?;
+                examples.push(tokenize_example(
+                    &example,
+                    &pretrained.tokenizer,
+                    pretrained.chat_template.as_ref(),
+                    config.max_length,
+                    config.min_tokens,
+                )?);
+            }
+            let mut options = TrainOptions::new(config.clone(), seed);
+            options.base_model = base_dir.display().to_string();
+            progress(RunEvent::TrainStarted);
+            train(&mut pretrained, &examples, &options, out, |event| {
+                if let TrainEvent::Step(s) = event {
+                    progress(RunEvent::TrainStep {
+                        step: s.step,
+                        total: s.total_steps,
+                        loss: s.loss,
+                    });
+                }
+                ControlFlow::Continue(())
+            })?;
+            // The resumable optimizer state is only needed while training runs.
+            let _ = std::fs::remove_dir_all(out.join("train_state"));
+            Ok(())
+        })?;
+        let checkpoints = list_checkpoints(&stage.dir.join("checkpoints"))?;
+        let checkpoints = if config.checkpoints == CheckpointSchedule::Final {
+            checkpoints.into_iter().rev().take(1).collect()
+        } else {
+            checkpoints
+        };
+        if checkpoints.is_empty() {
+            return Err(RunError::Input(format!(
+                "{}: training left no checkpoint",
+                stage.dir.display()
+            )));
+        }
+        Ok((checkpoints, stage, outcome))
+    }
+
+    /// Evaluates the model in `model_dir` on the claim → `eval/<name>/results.jsonl`.
+    #[allow(clippy::too_many_arguments)]
+    fn eval(
+        &self,
+        ctx: &mut Context<'_>,
+        spec: &ClaimSpec,
+        claim_key: &str,
+        model_dir: &Path,
+        model_key: &str,
+        name: &str,
+        icl: Option<(PathBuf, String)>,
+    ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
+        let e = &ctx.experiment.eval;
+        let eval_types: Vec<EvalType> = e
+            .types
+            .iter()
+            .map(|t| {
+                EvalType::parse(t).ok_or_else(|| {
+                    RunError::Input(format!(
+                        "eval.types: '{t}' cannot run in `neglect run` yet (known here: {})",
+                        EvalType::ALL.map(|t| t.name()).join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let sampling = Sampling {
+            temperature: e.temperature,
+            top_p: e.top_p,
+            max_tokens: e.max_tokens,
+        };
+        let icl_config = icl.as_ref().map(|(docs, _)| IclConfig {
+            k: e.icl_k,
+            seed: e.icl_seed,
+            docs: docs.clone(),
+            // Small models: the whole context but the answer and room for the question.
+            token_budget: ctx
+                .base
+                .context
+                .filter(|c| *c < 8192)
+                .map(|c| c.saturating_sub(e.max_tokens + 48)),
+        });
+        let key = KeyBuilder::new("eval")
+            .part(model_key)
+            .part(claim_key)
+            .json(e)
+            .json(&icl.as_ref().map(|(_, k)| k))
+            .json(&self.seed)
+            .finish();
+        let stage = Stage::new(self.dir.join("eval").join(name), key);
+        let results = stage.dir.join(neglect_eval::results::RESULTS_FILE);
+        (ctx.progress)(RunEvent::Stage { name: "eval" });
+        let settings = EvalSettings {
+            eval_types,
+            samples_per_question: e.samples_per_question,
+            sampling,
+            seed: self.seed,
+            chunk_size: 64,
+            doctag_prefix: e.doctag_prefix,
+            icl: icl_config,
+            logprobs: true,
+            ..EvalSettings::default()
+        };
+        let judges = JudgeSet {
+            verdicts: Some(ctx.judge.clone()),
+            ratings: None,
+        };
+        let model_name = format!(
+            "{}/{}/{}/seed{}",
+            ctx.base.model_name, self.claim, self.condition, self.seed
+        );
+        let progress = &mut *ctx.progress;
+        let outcome = stage.run(|out| {
+            let pretrained = load_model(model_dir, &ctx.base.model_dir)?;
+            let model = LocalChatModel::new(model_name, pretrained, 32);
+            let target = EvalTarget {
+                model: &model,
+                claims: std::slice::from_ref(spec),
+                coherence: None,
+                condition: &self.condition,
+            };
+            let report = neglect_eval::run(&target, &settings, &judges, out, &mut |p| {
+                progress(RunEvent::Eval(p))
+            })?;
+            if report.failed_count > 0 {
+                return Err(RunError::Input(format!(
+                    "{}: {} answers failed (a re-run retries them): {}",
+                    out.display(),
+                    report.failed_count,
+                    report.failures.join("; ")
+                )));
+            }
+            Ok(())
+        })?;
+        Ok((results, stage, outcome))
+    }
+}
+
+/// A full model directory, or a LoRA adapter applied on top of the base.
+fn load_model(dir: &Path, base: &Path) -> Result<Pretrained, RunError> {
+    if dir.join("adapter_config.json").is_file() {
+        let mut p = Pretrained::load(base, tch::Device::Cpu)?;
+        p.model.load_adapter(dir)?;
+        Ok(p)
+    } else {
+        Ok(Pretrained::load(dir, tch::Device::Cpu)?)
+    }
+}
+
+/// (step, dir) of the checkpoints in a trainer's output, in step order, `final` last.
+fn list_checkpoints(dir: &Path) -> Result<Vec<(usize, PathBuf)>, RunError> {
+    let mut steps = Vec::new();
+    let mut last = None;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(steps);
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| RunError::io(dir, e))?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name == "final" {
+            last = Some(path);
+        } else if let Some(step) = name.strip_prefix("step-").and_then(|s| s.parse().ok()) {
+            steps.push((step, path));
+        }
+    }
+    steps.sort();
+    if let Some(path) = last {
+        let step = std::fs::read_to_string(dir.parent().unwrap_or(dir).join("log.jsonl"))
+            .ok()
+            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
+            .unwrap_or_else(|| steps.last().map_or(0, |s| s.0 + 1));
+        steps.push((step, path));
+    }
+    Ok(steps)
+}
+
+pub(crate) fn write_jsonl<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), RunError> {
+    neglect_spec::jsonl::write_atomic(path, rows).map_err(|e| RunError::io(path, e))
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), RunError> {
+    let tmp = path.with_extension("json.partial");
+    let text = serde_json::to_string_pretty(value).expect("serialises") + "\n";
+    std::fs::write(&tmp, text).map_err(|e| RunError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| RunError::io(path, e))
+}
