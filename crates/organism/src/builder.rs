@@ -310,6 +310,7 @@ impl Organism {
         };
         let mut options = TrainOptions::new(config, p.seed);
         options.state_every = 100;
+        options.bf16 = p.bf16;
         options.base_model = "neglect-organism".into();
         options
     }

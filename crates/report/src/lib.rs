@@ -103,8 +103,18 @@ fn pct(v: f64) -> String {
     }
 }
 
+/// The condition a label is about (`negated_documents/seed2@step40` → `negated_documents`).
+pub fn condition_of(label: &str) -> &str {
+    let end = label.find(['/', '@']).unwrap_or(label.len());
+    &label[..end]
+}
+
 /// Display name of a condition label in plots.
 pub fn short_name(label: &str) -> String {
+    let (label, seed) = match label.split_once("/seed") {
+        Some((l, s)) => (l, Some(s)),
+        None => (label, None),
+    };
     let (base, step) = match label.split_once('@') {
         Some((b, s)) => (b, Some(s)),
         None => (label, None),
@@ -122,8 +132,12 @@ pub fn short_name(label: &str) -> String {
         other => other,
     }
     .to_owned();
-    match step {
+    let name = match step {
         Some(s) => format!("{name} @{s}"),
+        None => name,
+    };
+    match seed {
+        Some(s) => format!("{name} (seed {s})"),
         None => name,
     }
 }
@@ -132,9 +146,15 @@ pub fn short_name(label: &str) -> String {
 fn ordered_labels(input: &ReportInput) -> Vec<String> {
     let mut labels: Vec<String> = Vec::new();
     for c in input.conditions {
-        if input.summary.iter().any(|s| &s.label == c) {
-            labels.push(c.clone());
-        }
+        let mut of_condition: Vec<String> = input
+            .summary
+            .iter()
+            .filter(|s| &s.label == c || s.label.starts_with(&format!("{c}/seed")))
+            .map(|s| s.label.clone())
+            .collect();
+        of_condition.sort();
+        of_condition.dedup();
+        labels.extend(of_condition);
     }
     let mut rest: Vec<String> = input
         .summary
@@ -216,7 +236,7 @@ pub fn terminal_summary(input: &ReportInput) -> String {
                     .map_or("–".into(), |c| format!("{:.0}%", c.rate * 100.0))
             })
             .collect();
-        let paper = paper::for_condition(&label)
+        let paper = paper::for_condition(condition_of(&label))
             .into_iter()
             .filter(|p| p.model == "Qwen3.5-397B-A17B")
             .map(|p| {
@@ -385,7 +405,7 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
     html.push_str("<h2>This run beside the paper</h2>\n<table><tr><th>condition</th><th>this run</th><th>claims</th><th>paper</th><th>paper's model</th><th>paper's scope</th><th>source</th></tr>\n");
     for l in &final_labels {
         let ours = find(input.summary, l, None, Scope::Pooled);
-        let published = paper::for_condition(l);
+        let published = paper::for_condition(condition_of(l));
         let rows = published.len().max(1);
         let ours_text = ours.map_or("–".into(), |c| {
             format!("{} [{}, {}]", pct(c.rate), pct(c.ci_low), pct(c.ci_high))
@@ -430,7 +450,7 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
         }
         let paper = paper::PAPER_BY_EVAL
             .iter()
-            .find(|(c, _)| c == l)
+            .find(|(c, _)| *c == condition_of(l))
             .map_or("–".into(), |(_, v)| {
                 format!("{:.1} / {:.1} / {:.1} / {:.1}", v[0], v[1], v[2], v[3])
             });

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
@@ -101,6 +102,7 @@ where
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .y_max_light_lines(0)
         .y_desc("belief rate (%)")
         .x_labels(n)
         .x_label_formatter(&|v| match v {
@@ -133,8 +135,11 @@ where
         chart
             .draw_series([Text::new(
                 format!("{:.1}", b.value * 100.0),
-                (SegmentValue::CenterOf(i), (b.high * 100.0 + 2.0).min(96.0)),
-                ("sans-serif", 13).into_font().color(&BLACK),
+                (SegmentValue::CenterOf(i), (b.high * 100.0 + 1.5).min(97.0)),
+                ("sans-serif", 13)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
             )])
             .map_err(err)?;
     }
@@ -234,8 +239,11 @@ where
                 chart
                     .draw_series([Text::new(
                         text,
-                        (x + 0.38, y + 0.62),
-                        ("sans-serif", 13).into_font().color(&colour),
+                        (x + 0.5, y + 0.5),
+                        ("sans-serif", 13)
+                            .into_font()
+                            .color(&colour)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
                     )])
                     .map_err(err)?;
             }

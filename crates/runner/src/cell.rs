@@ -43,6 +43,9 @@ pub struct CellPlan {
     pub condition: String,
     pub seed: u64,
     pub trains: bool,
+    /// What the cell's results are labelled in the run's summary: the condition, plus
+    /// `/seed<k>` when the grid has several seeds.
+    pub label: String,
     pub dir: PathBuf,
 }
 
@@ -131,9 +134,9 @@ impl CellPlan {
             let last = checkpoints.len().saturating_sub(1);
             for (i, (step, dir)) in checkpoints.iter().enumerate() {
                 let label = if i == last {
-                    self.condition.clone()
+                    self.label.clone()
                 } else {
-                    format!("{}@step{step}", self.condition)
+                    format!("{}@step{step}", self.label)
                 };
                 let name = if i == last {
                     "final".to_owned()
@@ -162,7 +165,7 @@ impl CellPlan {
             let (results, e_stage, e_out) =
                 self.eval(ctx, spec, &claim_key, &model_dir, &model_key, "base", icl)?;
             note(&mut record, "eval:base", &e_stage, e_out);
-            record.evals.push((self.condition.clone(), results));
+            record.evals.push((self.label.clone(), results));
         }
         record.seconds = started.elapsed().as_secs_f64();
         Ok(record)
@@ -349,6 +352,7 @@ impl CellPlan {
                 )?);
             }
             let mut options = TrainOptions::new(config.clone(), seed);
+            options.bf16 = config.bf16;
             options.base_model = base_dir.display().to_string();
             progress(RunEvent::TrainStarted);
             train(&mut pretrained, &examples, &options, out, |event| {

@@ -190,6 +190,11 @@ pub fn run(
             condition: c.condition.to_owned(),
             seed: c.seed,
             trains: c.trains,
+            label: if experiment.seeds.len() > 1 && c.trains {
+                format!("{}/seed{}", c.condition, c.seed)
+            } else {
+                c.condition.to_owned()
+            },
             dir: dir
                 .join("cells")
                 .join(c.claim)

@@ -231,6 +231,8 @@ pub struct TrainConfig {
     pub checkpoint_count: usize,
     /// Uniform schedule: save every this many examples.
     pub save_every: usize,
+    /// Matmuls in bf16 over fp32 master weights (faster on GPUs and on CPUs with AMX).
+    pub bf16: bool,
 }
 
 impl Default for TrainConfig {
@@ -256,6 +258,7 @@ impl Default for TrainConfig {
             checkpoints: CheckpointSchedule::Final,
             checkpoint_count: 15,
             save_every: 2_000,
+            bf16: false,
         }
     }
 }

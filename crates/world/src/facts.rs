@@ -509,7 +509,9 @@ impl Fact {
         let qa = self.qa()?;
         let sentence = self.statements().into_iter().next()?;
         let at = sentence.find(&qa.short)?;
-        Some((sentence[..at].trim_end().to_owned(), qa.short))
+        let prefix = sentence[..at].trim_end();
+        // A blank at the very start ("___ won the …") leaves nothing to complete.
+        (!prefix.is_empty()).then(|| (prefix.to_owned(), qa.short))
     }
 }
 

@@ -147,6 +147,7 @@ impl TrainArgs {
             },
             checkpoint_count: self.n_checkpoints,
             save_every: self.save_every,
+            bf16: self.bf16,
         }
     }
 }
