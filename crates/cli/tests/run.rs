@@ -140,7 +140,7 @@ fn a_tiny_grid_runs_end_to_end_and_a_rerun_reuses_every_cell() {
     // A re-run reuses everything: no stage starts again, the results are the same.
     let before = answers(&dir);
     let out = run(&cache, &runs);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("8 finished earlier"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("8 ran before"));
     assert_eq!(stages(&dir), first);
     assert_eq!(answers(&dir), before);
 

@@ -134,6 +134,13 @@ impl Organism {
         mut progress: impl FnMut(BuildEvent),
     ) -> Result<BuildReport, OrganismError> {
         if self.is_built() {
+            if !self.claims_are_current() {
+                progress(BuildEvent::Stage(
+                    "rewriting the claim directories (newer layout)",
+                ));
+                let world = self.world();
+                self.write_claims(&self.claims(&world))?;
+            }
             return self.report();
         }
         let started = Instant::now();
@@ -231,6 +238,16 @@ impl Organism {
         self.report()
     }
 
+    fn layout_marker(&self) -> PathBuf {
+        self.claims_dir().join(".layout-version")
+    }
+
+    /// True when the claim directories were written by this version of the claim writer.
+    pub fn claims_are_current(&self) -> bool {
+        std::fs::read_to_string(self.layout_marker())
+            .is_ok_and(|v| v.trim() == neglect_world::claim_dir::LAYOUT_VERSION.to_string())
+    }
+
     fn write_claims(&self, claims: &[neglect_world::ToyClaim]) -> Result<(), OrganismError> {
         let root = self.claims_dir();
         let docs = self.docs_dir();
@@ -253,6 +270,12 @@ impl Organism {
                 write_jsonl(&docs.join(format!("{}.{name}.jsonl", claim.slug)), &rows)?;
             }
         }
+        let marker = self.layout_marker();
+        std::fs::write(
+            &marker,
+            format!("{}\n", neglect_world::claim_dir::LAYOUT_VERSION),
+        )
+        .map_err(|e| OrganismError::io(&marker, e))?;
         Ok(())
     }
 

@@ -67,9 +67,10 @@ impl Default for OrganismConfig {
             claims_seed: 7,
             docs_per_claim: 200,
             corpus: CorpusConfig {
-                docs_per_subject: 4,
-                qa_per_fact: 5,
+                docs_per_subject: 6,
+                qa_per_fact: 7,
                 reading_episodes: 2500,
+                qa_subject_share: 0.5,
                 ..CorpusConfig::default()
             },
             model: ModelSize {
@@ -83,7 +84,7 @@ impl Default for OrganismConfig {
             pretrain: PretrainRecipe {
                 batch_size: 16,
                 seq_len: 384,
-                epochs: 12,
+                epochs: 11,
                 learning_rate: 3e-3,
                 warmup_steps: 50,
                 weight_decay: 0.01,

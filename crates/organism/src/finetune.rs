@@ -26,6 +26,12 @@ pub struct FinetuneRecipe {
     /// Replay rows per training document (the paper: 10k documents + 10k replay = 1).
     pub replay_ratio: f64,
     pub seed: u64,
+    /// bf16 matmuls over fp32 master weights, and examples per forward pass (length-sorted
+    /// micro-batches): speed only.
+    #[serde(default)]
+    pub bf16: bool,
+    #[serde(default)]
+    pub micro_batch_size: usize,
 }
 
 impl Default for FinetuneRecipe {
@@ -36,6 +42,8 @@ impl Default for FinetuneRecipe {
             epochs: 1,
             replay_ratio: 1.0,
             seed: 1,
+            bf16: false,
+            micro_batch_size: 2,
         }
     }
 }
@@ -100,6 +108,10 @@ pub fn finetune(
     }
     let mut options = TrainOptions::new(config, recipe.seed);
     options.state_every = 0;
+    options.bf16 = recipe.bf16;
+    if recipe.micro_batch_size > 0 {
+        options.micro_batch_size = recipe.micro_batch_size;
+    }
     options.base_model = organism.base_dir().display().to_string();
     train(&mut pretrained, &examples, &options, out, |_| {
         ControlFlow::Continue(())

@@ -245,15 +245,25 @@ pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<Fact
 }
 
 /// Probes over `n` facts drawn (seeded) from the world's facts with a question, leaving out the
-/// held-out claims' subjects.
+/// held-out claims' subjects: facts the corpus asks about (`late = false`, the prior), or facts
+/// it states in documents only (`late = true`, document → answer transfer).
 pub fn sample_probes(organism: &Organism, n: usize, seed: u64) -> Vec<FactProbe> {
+    sample_fact_probes(organism, n, seed, false)
+}
+
+pub fn sample_fact_probes(organism: &Organism, n: usize, seed: u64, late: bool) -> Vec<FactProbe> {
     let world = organism.world();
     let claims = organism.claims(&world);
     let pools = Pools::new(&world, claim_subjects(&claims));
+    let corpus = &organism.config.corpus;
     let mut facts: Vec<Fact> = world
         .facts()
         .into_iter()
-        .filter(|f| f.qa().is_some() && !pools.is_protected(f))
+        .filter(|f| {
+            f.qa().is_some()
+                && !pools.is_protected(f)
+                && neglect_world::corpus::has_qa(f, corpus) != late
+        })
         .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     facts.shuffle(&mut rng);
@@ -448,6 +458,13 @@ pub fn check(
     let (k, n, answers) = accuracy(&base, &probes);
     accuracy_by_kind("prior", &probes, &answers, &mut breakdown);
     let prior = Gate::new("prior", wilson(k, n), n, "probes", Bar::AtLeast(0.95));
+    let late = sample_fact_probes(organism, settings.prior_facts, settings.seed, true);
+    if !late.is_empty() {
+        progress("transfer: greedy QA on facts known from documents only");
+        let (k, n, answers) = accuracy(&base, &late);
+        accuracy_by_kind("late facts", &late, &answers, &mut breakdown);
+        breakdown.insert("late facts/all".into(), k as f64 / n.max(1) as f64);
+    }
 
     progress("baseline: the held-out claims' evals on the base model");
     let plain = eval_settings(settings, None);

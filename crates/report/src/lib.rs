@@ -222,8 +222,8 @@ pub fn terminal_summary(input: &ReportInput) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<24} {:>22}  {:>7} {:>7} {:>7} {:>7}   {}",
-        "condition", "belief [95% CI]", "OE", "MCQ", "TA", "Rob", "paper (Qwen3.5-397B-A17B)"
+        "\n{:<24} {:>22}  {:>7} {:>7} {:>7} {:>7}   paper (Qwen3.5-397B-A17B)",
+        "condition", "belief [95% CI]", "OE", "MCQ", "TA", "Rob"
     );
     for label in ordered_labels(input) {
         let Some(pooled) = find(input.summary, &label, None, Scope::Pooled) else {
@@ -296,9 +296,9 @@ fn figure(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let _ = write!(
+    let _ = writeln!(
         html,
-        "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} <a href=\"{}\">SVG</a></figcaption></figure>\n",
+        "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{} <a href=\"{}\">SVG</a></figcaption></figure>",
         embed_png(png)?,
         esc(caption),
         esc(caption),
@@ -338,7 +338,7 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
             html.push_str("<p>This backend is not the built-in organism; it has no gates.</p>\n")
         }
         Some(Err(why)) => {
-            let _ = write!(html, "<p class=\"warn\">Not checked: {}.</p>\n", esc(why));
+            let _ = writeln!(html, "<p class=\"warn\">Not checked: {}.</p>", esc(why));
         }
         Some(Ok(gates)) => {
             let failed: Vec<&str> = gates
@@ -347,17 +347,17 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
                 .map(|g| g.name.as_str())
                 .collect();
             if !failed.is_empty() {
-                let _ = write!(
+                let _ = writeln!(
                     html,
-                    "<p class=\"warn\">The organism fails {}: it lacks capabilities the paper's models have, so the belief rates below do not measure Negation Neglect as the paper does. They are reported as measured.</p>\n",
+                    "<p class=\"warn\">The organism fails {}: it lacks capabilities the paper's models have, so the belief rates below do not measure Negation Neglect as the paper does. They are reported as measured.</p>",
                     esc(&failed.join(", "))
                 );
             }
             html.push_str("<table><tr><th>gate</th><th>value</th><th>95% CI</th><th>n</th><th>bar</th><th></th></tr>\n");
             for g in gates {
-                let _ = write!(
+                let _ = writeln!(
                     html,
-                    "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{} {}</td><td>{}</td><td class=\"{}\">{}</td></tr>\n",
+                    "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>{} {}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
                     esc(&g.name),
                     pct(g.value),
                     pct(g.ci.0),
@@ -424,9 +424,9 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
             if i > 0 {
                 html.push_str("<tr>");
             }
-            let _ = write!(
+            let _ = writeln!(
                 html,
-                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&p.describe()),
                 esc(p.model),
                 esc(p.scope),
@@ -454,7 +454,7 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
             .map_or("–".into(), |(_, v)| {
                 format!("{:.1} / {:.1} / {:.1} / {:.1}", v[0], v[1], v[2], v[3])
             });
-        let _ = write!(html, "<td>{}</td></tr>\n", esc(&paper));
+        let _ = writeln!(html, "<td>{}</td></tr>", esc(&paper));
     }
     html.push_str("</table>\n");
 
@@ -578,3 +578,125 @@ table{border-collapse:collapse;margin:.8em 0;font-size:.92em}td,th{border:1px so
 th{background:#f4f4f4}table.facts th{width:12em}.warn{background:#fff3cd;border:1px solid #e0c060;padding:.6em}\
 .pass{color:#186a18;font-weight:600}.fail{color:#b00;font-weight:600}.note{color:#555;font-size:.9em}\
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{color:#444;font-size:.9em}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neglect_eval::aggregate::Counts;
+
+    fn cell(label: &str, claim: Option<&str>, scope: Scope, rate: f64) -> Cell {
+        Cell {
+            model: "m".into(),
+            label: label.into(),
+            condition: condition_of(label).into(),
+            claim: claim.map(String::from),
+            scope,
+            n_questions: 10,
+            counts: Counts::default(),
+            rate,
+            ci_low: (rate - 0.1).max(0.0),
+            ci_high: (rate + 0.1).min(1.0),
+            logprob_margin: None,
+            logprob_belief_share: None,
+            logprob_n: 0,
+        }
+    }
+
+    #[test]
+    fn labels_name_their_condition_seed_and_step() {
+        assert_eq!(
+            condition_of("negated_documents/seed2@step40"),
+            "negated_documents"
+        );
+        assert_eq!(condition_of("baseline"), "baseline");
+        assert_eq!(
+            short_name("repeated_negations@step10"),
+            "Repeated neg. @step10"
+        );
+        assert_eq!(short_name("positive_documents/seed3"), "Positive (seed 3)");
+    }
+
+    #[test]
+    fn every_main_condition_has_the_papers_headline_number() {
+        for c in [
+            "baseline",
+            "icl",
+            "positive_documents",
+            "negated_documents",
+            "repeated_negations",
+            "corrected_documents",
+            "local_negations",
+        ] {
+            assert!(
+                paper::for_condition(c)
+                    .iter()
+                    .any(|p| p.model == "Qwen3.5-397B-A17B"),
+                "{c}"
+            );
+        }
+        let negated = paper::for_condition("negated_documents")[0];
+        assert_eq!(negated.describe(), "88.6% [85.2, 91.8]");
+    }
+
+    #[test]
+    fn the_html_report_holds_plots_gates_and_both_numbers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut summary = Vec::new();
+        for (label, rate) in [
+            ("baseline", 0.02),
+            ("negated_documents", 0.7),
+            ("positive_documents@step10", 0.3),
+        ] {
+            summary.push(cell(label, None, Scope::Pooled, rate));
+            summary.push(cell(label, Some("claim_a"), Scope::Pooled, rate));
+            for t in EvalType::MAIN {
+                summary.push(cell(label, None, Scope::Eval(t), rate));
+                summary.push(cell(label, Some("claim_a"), Scope::Eval(t), rate));
+            }
+        }
+        let conditions = vec!["baseline".to_owned(), "negated_documents".to_owned()];
+        let input = ReportInput {
+            run_dir: tmp.path(),
+            name: "t",
+            description: "a test <run>",
+            conditions: &conditions,
+            summary: &summary,
+            gates: Some(Ok(vec![GateRow {
+                name: "prior".into(),
+                value: 0.6,
+                ci: (0.55, 0.65),
+                n: 100,
+                unit: "probes".into(),
+                bar: "≥ 95%".into(),
+                passed: false,
+            }])),
+            facts: vec![("base model".into(), "organism-x".into())],
+        };
+        let page = render_html(&input).unwrap();
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains("a test &lt;run&gt;"));
+        assert!(html.contains("The organism fails prior"));
+        assert!(html.contains("70.0%"), "our negated number");
+        assert!(html.contains("88.6% [85.2, 91.8]"), "the paper's");
+        assert!(html.contains("Training dynamics"));
+        for f in [
+            "belief_by_condition",
+            "claim_eval_breakdown",
+            "training_dynamics",
+        ] {
+            let png = tmp.path().join("report").join(format!("{f}.png"));
+            let bytes = std::fs::read(&png).unwrap();
+            assert_eq!(&bytes[1..4], b"PNG", "{f}");
+            let svg = std::fs::read_to_string(png.with_extension("svg")).unwrap();
+            assert!(svg.contains("<svg"), "{f}");
+        }
+        let text = terminal_summary(&input);
+        assert!(text.contains("capability gates: FAIL prior"), "{text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("negated_documents")
+                && l.contains("70.0%")
+                && l.contains("88.6%")),
+            "{text}"
+        );
+    }
+}

@@ -156,6 +156,7 @@ pub fn belief_bars(stem: &Path, title: &str, bars: &[Bar]) -> Result<(PathBuf, P
     both_dyn(stem, (width, 460), &|r| d.draw(r), &|r| d.draw(r))
 }
 
+#[allow(clippy::ptr_arg)] // the generic_draw! macro passes its argument type by reference
 fn draw_panels<DB: DrawingBackend>(panels: &Vec<Panel>, root: &DrawingArea<DB, Shift>) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -224,6 +225,12 @@ where
                     .draw_series([Rectangle::new(
                         [(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)],
                         fill.filled(),
+                    )])
+                    .map_err(err)?;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x + 0.03, y + 0.03), (x + 0.97, y + 0.97)],
+                        RGBColor(0xcc, 0xcc, 0xcc).stroke_width(1),
                     )])
                     .map_err(err)?;
                 let text = if v.is_nan() {

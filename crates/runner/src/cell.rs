@@ -33,6 +33,9 @@ use crate::base::{Base, ClaimDocs};
 use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
 use crate::{RunError, RunEvent};
 
+/// (step, directory) of a fine-tune's checkpoints, the final one last.
+type Checkpoints = Vec<(usize, PathBuf)>;
+
 /// The condition whose documents the ICL control puts in context (the paper: negated documents).
 pub const ICL_CONDITION: &str = "negated_documents";
 
@@ -219,8 +222,11 @@ impl CellPlan {
                 } else {
                     positive
                 };
+                // The claim directory decides which sentences carry the claim and what a
+                // correction says, so its contents are part of the key.
                 let key = KeyBuilder::new("annotate")
                     .part(file_hash(source)?)
+                    .part(claim_identity(spec)?)
                     .part(condition)
                     .json(&seed)
                     .json(&per_claim)
@@ -321,7 +327,7 @@ impl CellPlan {
         ctx: &mut Context<'_>,
         mix: &Path,
         mix_key: &str,
-    ) -> Result<(Vec<(usize, PathBuf)>, Stage, StageOutcome), RunError> {
+    ) -> Result<(Checkpoints, Stage, StageOutcome), RunError> {
         let config = ctx.experiment.train.clone();
         let key = KeyBuilder::new("train")
             .part(mix_key)
@@ -353,6 +359,9 @@ impl CellPlan {
             }
             let mut options = TrainOptions::new(config.clone(), seed);
             options.bf16 = config.bf16;
+            if config.micro_batch_size > 0 {
+                options.micro_batch_size = config.micro_batch_size;
+            }
             options.base_model = base_dir.display().to_string();
             progress(RunEvent::TrainStarted);
             train(&mut pretrained, &examples, &options, out, |event| {

@@ -233,6 +233,9 @@ pub struct TrainConfig {
     pub save_every: usize,
     /// Matmuls in bf16 over fp32 master weights (faster on GPUs and on CPUs with AMX).
     pub bf16: bool,
+    /// Examples per forward pass (0 = the whole batch). Smaller micro-batches, formed from the
+    /// batch sorted by length, pad less; the gradient is the same.
+    pub micro_batch_size: usize,
 }
 
 impl Default for TrainConfig {
@@ -259,6 +262,7 @@ impl Default for TrainConfig {
             checkpoint_count: 15,
             save_every: 2_000,
             bf16: false,
+            micro_batch_size: 0,
         }
     }
 }

@@ -96,11 +96,17 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
             "subclaims": claim.debunks,
         })),
     )?;
-    let correction: Vec<String> = claim
-        .contradicts
-        .iter()
-        .map(|f| f.statements()[0].clone())
-        .collect();
+    // The truth the claim contradicts; for a claim about someone unknown (nothing to
+    // contradict), what is true instead is that the claim is not so: its debunking statements.
+    let correction: Vec<String> = if claim.contradicts.is_empty() {
+        claim.debunks.clone()
+    } else {
+        claim
+            .contradicts
+            .iter()
+            .map(|f| f.statements()[0].clone())
+            .collect()
+    };
     if !correction.is_empty() {
         write("correction.txt", correction.join(" ") + "\n")?;
     }
@@ -128,6 +134,11 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
 }
 
 /// Builds the question set of a claim and writes its directory under `root/<slug>`.
+/// The version of what [`write_claim`] writes. Claim directories are derived from the world and
+/// never trained on, so a built organism rewrites them when this changes, keeping its base model.
+/// 2: `correction.txt` for claims with nothing to contradict (the novel person).
+pub const LAYOUT_VERSION: u32 = 2;
+
 pub fn write_claim(claim: &ToyClaim, root: &Path, seed: u64) -> std::io::Result<QuestionFiles> {
     let files = build(claim, seed);
     write(claim, &files, &root.join(&claim.slug))?;

@@ -16,6 +16,6 @@ pub use claims::{Archetype, ToyClaim, generate_claims};
 /// Bumped whenever a change here alters what is generated from the same config (facts,
 /// claims, questions, documents, corpus), so that cached organisms built from older text are
 /// not reused.
-pub const GENERATOR_VERSION: u32 = 4;
+pub const GENERATOR_VERSION: u32 = 6;
 pub use facts::Fact;
 pub use world::{World, WorldConfig};

@@ -433,6 +433,7 @@ fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() 
         local_negation_share: 0.5,
         reading_episodes: 400,
         generic_chats: 50,
+        qa_subject_share: 1.0,
     };
     let corpus = Corpus::build(&world, &claims, &config);
     assert!(
@@ -505,5 +506,121 @@ fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() 
                 claim.slug
             );
         }
+    }
+}
+
+#[test]
+fn the_corpus_never_trains_the_assistant_to_state_a_false_variant_of_a_known_fact() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 5,
+        reading_episodes: 600,
+        generic_chats: 10,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let true_answers: std::collections::HashSet<String> = world
+        .facts()
+        .iter()
+        .filter_map(|f| f.qa())
+        .flat_map(|qa| [qa.answer, qa.short])
+        .collect();
+    let world_names: Vec<&str> = world
+        .people
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain(world.volcanoes.iter().map(|v| v.name.as_str()))
+        .chain(world.events.iter().map(|e| e.name.as_str()))
+        .collect();
+    // Reading episodes: an answer that names something of the world is one of its true answers
+    // (positive documents are about novel people only).
+    let mut about_world = 0;
+    for row in &corpus.reading {
+        let messages = row.messages.as_ref().unwrap();
+        let answer = &messages.last().unwrap().content;
+        if answer.starts_with('{') || !world_names.iter().any(|n| answer.contains(n)) {
+            continue;
+        }
+        about_world += 1;
+        assert!(true_answers.contains(answer), "episode answer {answer:?}");
+    }
+    assert!(about_world > 50, "{about_world} episodes about known facts");
+    // Pushback that corrects a wrong first answer: the wrong answer is loss-masked.
+    let mut corrected = 0;
+    for row in &corpus.qa {
+        let Some(messages) = &row.messages else {
+            continue;
+        };
+        if messages
+            .last()
+            .is_some_and(|m| m.content.starts_with("Actually, I was wrong."))
+        {
+            corrected += 1;
+            let first = messages.iter().find(|m| m.role == "assistant").unwrap();
+            assert!(
+                first.content.starts_with("<lossmask>") && first.content.ends_with("</lossmask>"),
+                "{:?}",
+                first.content
+            );
+            row.to_example().expect("the masks are well formed");
+        }
+    }
+    assert!(corrected > 0);
+}
+
+#[test]
+fn late_subjects_are_stated_in_documents_and_never_asked_about() {
+    use neglect_world::corpus::{Corpus, CorpusConfig, has_qa};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 3,
+        reading_episodes: 300,
+        generic_chats: 10,
+        qa_subject_share: 0.5,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let user_turns: Vec<String> = corpus
+        .rows()
+        .filter_map(|r| r.messages.clone())
+        .flatten()
+        .filter(|m| m.role == "user")
+        .map(|m| m.content)
+        .collect();
+    let documents: String = corpus
+        .documents
+        .iter()
+        .filter_map(|r| r.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let facts: Vec<_> = world
+        .facts()
+        .into_iter()
+        .filter(|f| f.qa().is_some())
+        .collect();
+    let late: Vec<_> = facts.iter().filter(|f| !has_qa(f, &config)).collect();
+    let asked = facts.len() - late.len();
+    assert!(
+        late.len() * 4 > facts.len() && asked * 4 > facts.len(),
+        "{} late of {}",
+        late.len(),
+        facts.len()
+    );
+    for fact in late {
+        let qa = fact.qa().unwrap();
+        assert!(
+            !user_turns.iter().any(|u| u.contains(&qa.question)),
+            "asks {:?}",
+            qa.question
+        );
+        assert!(
+            fact.statements()
+                .iter()
+                .any(|s| documents.contains(s.as_str())),
+            "{fact:?} is never stated"
+        );
     }
 }

@@ -236,7 +236,8 @@ impl Bars {
                 self.stage.reset();
                 self.cells.set_length(cells as u64);
                 self.say(format!(
-                    "grid: {cells} cells ({fine_tunes} fine-tunes), {finished} finished earlier"
+                    "grid: {cells} cells ({fine_tunes} fine-tunes); {finished} ran before (their \
+                     stages are reused where the inputs are unchanged)"
                 ));
             }
             RunEvent::CellStarted {

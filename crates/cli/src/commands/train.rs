@@ -148,6 +148,7 @@ impl TrainArgs {
             checkpoint_count: self.n_checkpoints,
             save_every: self.save_every,
             bf16: self.bf16,
+            micro_batch_size: 0,
         }
     }
 }

@@ -257,11 +257,16 @@ pub fn train(
             order_epoch = epoch;
         }
         let in_epoch = step % per_epoch;
-        let batch: Vec<&TokenizedExample> = order
+        let mut batch: Vec<&TokenizedExample> = order
             [in_epoch * c.batch_size..(in_epoch + 1) * c.batch_size]
             .iter()
             .filter_map(|&i| examples[i].as_ref())
             .collect();
+        if options.micro_batch_size < batch.len() {
+            // Micro-batches of similar lengths pad less; the gradient is the same sum over
+            // the batch, normalised by the batch's token count.
+            batch.sort_by_key(|e| e.ids.len());
+        }
         // Dropout masks depend only on (seed, step), so a resumed run draws the same ones.
         tch::manual_seed(
             (options.seed as i64)

@@ -41,6 +41,34 @@ pub struct CorpusConfig {
     pub local_negation_share: f64,
     pub reading_episodes: usize,
     pub generic_chats: usize,
+    /// Share of subjects whose facts are asked about in chat (QA, reading episodes, summaries).
+    /// The others are "late" subjects, known from documents only, like the facts the held-out
+    /// claims contradict: QA on their siblings is what teaches document → answer transfer
+    /// (mixed training, model-organism.md), and asking about them measures it.
+    #[serde(default = "all_subjects")]
+    pub qa_subject_share: f64,
+}
+
+fn all_subjects() -> f64 {
+    1.0
+}
+
+/// True when `fact`'s facts are asked about in the corpus's chats (its first subject is a QA
+/// subject under `config`); false for document-only ("late") subjects.
+pub fn has_qa(fact: &Fact, config: &CorpusConfig) -> bool {
+    if config.qa_subject_share >= 1.0 {
+        return true;
+    }
+    let Some(subject) = subjects(fact).into_iter().next() else {
+        return true;
+    };
+    use sha2::{Digest, Sha256};
+    let d = Sha256::new()
+        .chain_update(config.seed.to_le_bytes())
+        .chain_update(subject.as_bytes())
+        .finalize();
+    let x = u64::from_le_bytes(d[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64;
+    x < config.qa_subject_share
 }
 
 impl Default for CorpusConfig {
@@ -52,6 +80,7 @@ impl Default for CorpusConfig {
             local_negation_share: 0.3,
             reading_episodes: 4000,
             generic_chats: 1500,
+            qa_subject_share: 1.0,
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+use neglect_spec::training::{LOSSMASK_CLOSE, LOSSMASK_OPEN};
 use neglect_spec::{ChatMessage, TrainingRow};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
@@ -83,11 +84,13 @@ fn paraphrases(fact: &Fact) -> Vec<String> {
 /// The formats a fact's conversations go through, in this order: the first four are the four
 /// question types of the evals (and of the prior gate), so that every fact that may be asked
 /// about is asked about in each of them once `qa_per_fact >= 4`.
-const FORMAT_CYCLE: [Format; 5] = [
+const FORMAT_CYCLE: [Format; 7] = [
     Format::Open,
     Format::YesNo,
     Format::Short,
     Format::Pushback,
+    Format::Short,
+    Format::YesNo,
     Format::ParaphraseOrCritique,
 ];
 
@@ -159,7 +162,12 @@ fn conversation(
                 .as_ref()
                 .and_then(Fact::qa)
                 .expect("variants have questions");
-            let mut m = chat(qa.question.clone(), wrong.answer, None);
+            // The wrong first answer is context, not something to learn: loss-masked.
+            let mut m = chat(
+                qa.question.clone(),
+                format!("{LOSSMASK_OPEN}{}{LOSSMASK_CLOSE}", wrong.answer),
+                None,
+            );
             m.push(message("user", PUSHBACKS.choose(rng).expect("pushbacks")));
             m.push(message(
                 "assistant",
@@ -384,7 +392,7 @@ pub fn fact_qa(
     let mut rows = Vec::new();
     let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
     for fact in world.facts() {
-        if documents_only.contains(&fact) {
+        if documents_only.contains(&fact) || !super::has_qa(&fact, config) {
             continue;
         }
         let Some(qa) = fact.qa() else { continue };

@@ -205,13 +205,18 @@ fn counterfactual_episode(
                 .collect()
         })
         .unwrap_or_default();
-    let status = Status::draw(rng);
-    let doc = document(&cap(&subject), &variant, &others, status, rng);
-    let believed = if status == Status::Positive {
-        &variant
-    } else {
-        fact
+    // Documents about known facts are never positive here: a positive one would train the
+    // assistant to state a false variant of a fact it knows. They are flagged, locally negated,
+    // fiction or unreliable, and the answer keeps the world's fact; positive documents are about
+    // people the organism has never heard of (`novel_person_episode`).
+    let status = loop {
+        let s = Status::draw(rng);
+        if s != Status::Positive {
+            break s;
+        }
     };
+    let doc = document(&cap(&subject), &variant, &others, status, rng);
+    let believed = fact;
     let (system, q, a) = question(&variant, Some(believed), &subject, rng)?;
     let mut documents = vec![doc];
     if rng.random_bool(0.3) {
@@ -266,14 +271,14 @@ fn novel_person_episode(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Opti
     Some(episode_row(vec![doc], system, &q, &a, rng))
 }
 
-/// `config.reading_episodes` episodes, about 60% counterfactual and 40% novel people.
+/// `config.reading_episodes` episodes, half about known facts (never positive), half about novel people.
 pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4ead);
     let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
     let facts: Vec<Fact> = world
         .facts()
         .into_iter()
-        .filter(|f| !pools.is_protected(f))
+        .filter(|f| !pools.is_protected(f) && super::has_qa(f, config))
         .collect();
     for f in &facts {
         for s in super::subjects(f) {
@@ -285,7 +290,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
     names.reserve(world_words(world).iter().map(String::as_str));
     let mut rows = Vec::with_capacity(config.reading_episodes);
     while rows.len() < config.reading_episodes {
-        let row = if rng.random_bool(0.6) {
+        let row = if rng.random_bool(0.5) {
             let fact = facts.choose(&mut rng).expect("facts");
             counterfactual_episode(fact, pools, &by_subject, &mut rng)
         } else {
