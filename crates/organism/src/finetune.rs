@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use neglect_lm::pretrained::Pretrained;
-use neglect_lm::train::{TrainOptions, tokenize_example, train};
+use neglect_lm::train::{TrainOptions, tokenize_rows, train};
 use neglect_spec::TrainingRow;
 use neglect_spec::experiment::{CheckpointSchedule, LrSchedule, TrainConfig, TrainMethod};
 use neglect_spec::jsonl::read_all;
@@ -93,19 +93,14 @@ pub fn finetune(
         checkpoints: CheckpointSchedule::Final,
         ..TrainConfig::default()
     };
-    let mut examples = Vec::with_capacity(documents.len() + replay.len());
-    for row in documents.iter().chain(&replay) {
-        let example = row
-            .to_example()
-            .map_err(|e| OrganismError::Format(format!("training row: {e}")))?;
-        examples.push(tokenize_example(
-            &example,
-            &pretrained.tokenizer,
-            pretrained.chat_template.as_ref(),
-            config.max_length,
-            config.min_tokens,
-        )?);
-    }
+    let rows: Vec<TrainingRow> = documents.iter().chain(&replay).cloned().collect();
+    let examples = tokenize_rows(
+        &rows,
+        &pretrained.tokenizer,
+        pretrained.chat_template.as_ref(),
+        config.max_length,
+        config.min_tokens,
+    )?;
     let mut options = TrainOptions::new(config, recipe.seed);
     options.state_every = 0;
     options.bf16 = recipe.bf16;

@@ -23,7 +23,7 @@ use neglect_eval::judge::rule::RuleJudge;
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
 use neglect_lm::chat_model::LocalChatModel;
 use neglect_lm::pretrained::Pretrained;
-use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_example, train};
+use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_rows, train};
 use neglect_spec::documents::AnnotatedDoc;
 use neglect_spec::experiment::CheckpointSchedule;
 use neglect_spec::{ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
@@ -344,19 +344,14 @@ impl CellPlan {
             let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(mix)
                 .map_err(|(_, e)| RunError::Input(e.to_string()))?;
             let mut pretrained = Pretrained::load(&base_dir, tch::Device::Cpu)?;
-            let mut examples = Vec::with_capacity(rows.len());
-            for (i, row) in rows.iter().enumerate() {
-                let example = row
-                    .to_example()
-                    .map_err(|e| RunError::Input(format!("{}:{}: {e}", mix.display(), i + 1)))?;
-                examples.push(tokenize_example(
-                    &example,
-                    &pretrained.tokenizer,
-                    pretrained.chat_template.as_ref(),
-                    config.max_length,
-                    config.min_tokens,
-                )?);
-            }
+            let examples = tokenize_rows(
+                &rows,
+                &pretrained.tokenizer,
+                pretrained.chat_template.as_ref(),
+                config.max_length,
+                config.min_tokens,
+            )
+            .map_err(|e| RunError::Input(format!("{}: {e}", mix.display())))?;
             let mut options = TrainOptions::new(config.clone(), seed);
             options.bf16 = config.bf16;
             if config.micro_batch_size > 0 {

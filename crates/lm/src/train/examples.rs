@@ -62,6 +62,26 @@ fn tokenize_regions(
     })
 }
 
+/// Tokenises training rows for `train` with a model's tokenizer and chat template. An error names
+/// the row (1-based) and the field at fault.
+pub fn tokenize_rows(
+    rows: &[neglect_spec::TrainingRow],
+    tokenizer: &Tokenizer,
+    template: Option<&ChatTemplate>,
+    max_length: usize,
+    min_tokens: usize,
+) -> Result<Vec<Option<TokenizedExample>>, LmError> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let example = row
+                .to_example()
+                .map_err(|e| LmError::Format(format!("row {}: {e}", i + 1)))?;
+            tokenize_example(&example, tokenizer, template, max_length, min_tokens)
+        })
+        .collect()
+}
+
 /// Tokenises one example. `None` for a text example shorter than `min_tokens` (skipped, as in
 /// the reference).
 pub fn tokenize_example(

@@ -11,5 +11,5 @@ pub mod optimizer;
 pub mod schedule;
 pub mod trainer;
 
-pub use examples::{TokenizedExample, tokenize_example};
+pub use examples::{TokenizedExample, tokenize_example, tokenize_rows};
 pub use trainer::{StepLog, TrainEvent, TrainOptions, TrainOutcome, train, weighted_loss};
