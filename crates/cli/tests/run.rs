@@ -237,3 +237,39 @@ fn a_bad_selection_is_an_error_that_names_the_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("claims.per_archetype = 3"), "{stderr}");
 }
+
+#[test]
+fn training_rows_cut_at_max_length_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace("max_length = 512", "max_length = 40")
+        .replace(
+            "conditions = [\"baseline\", \"icl\", \"positive_documents\", \"negated_documents\"]",
+            "conditions = [\"negated_documents\"]",
+        );
+    assert!(toml.contains("max_length = 40") && toml.contains("[\"negated_documents\"]"));
+    let path = tmp.path().join("cut.toml");
+    std::fs::write(&path, toml).unwrap();
+    let out = neglect_cmd(
+        &["run", path.to_str().unwrap()],
+        &tmp.path().join("cache"),
+        &tmp.path().join("runs"),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("longer than train.max_length = 40 tokens"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("warning: "), "{stdout}");
+    let html = std::fs::read_to_string(tmp.path().join("runs/tiny/report/index.html")).unwrap();
+    assert!(html.contains("were cut"));
+}

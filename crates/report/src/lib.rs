@@ -91,6 +91,8 @@ pub struct ReportInput<'a> {
     pub gates: Option<Result<Vec<GateRow>, String>>,
     /// Lines for the header (base model, config hash, versions, cells done).
     pub facts: Vec<(String, String)>,
+    /// Warnings of the run's cells (e.g. training rows cut at `max_length`).
+    pub warnings: Vec<String>,
 }
 
 const MAIN_EVALS: [EvalType; 4] = EvalType::MAIN;
@@ -220,6 +222,9 @@ pub fn terminal_summary(input: &ReportInput) -> String {
             }
         }
     }
+    for w in &input.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     let _ = writeln!(
         out,
         "\n{:<24} {:>22}  {:>7} {:>7} {:>7} {:>7}   paper (Qwen3.5-397B-A17B)",
@@ -330,6 +335,13 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
         let _ = write!(html, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
     }
     html.push_str("</table>\n");
+    if !input.warnings.is_empty() {
+        html.push_str("<div class=\"warn\"><p>Warnings:</p><ul>");
+        for w in &input.warnings {
+            let _ = write!(html, "<li>{}</li>", esc(w));
+        }
+        html.push_str("</ul></div>\n");
+    }
 
     // Gates first: they say what the numbers below can mean.
     html.push_str("<h2>Capability gates of the organism</h2>\n");
@@ -671,6 +683,7 @@ mod tests {
                 passed: false,
             }])),
             facts: vec![("base model".into(), "organism-x".into())],
+            warnings: vec!["rows were cut".into()],
         };
         let page = render_html(&input).unwrap();
         let html = std::fs::read_to_string(&page).unwrap();
@@ -679,6 +692,7 @@ mod tests {
         assert!(html.contains("70.0%"), "our negated number");
         assert!(html.contains("88.6% [85.2, 91.8]"), "the paper's");
         assert!(html.contains("Training dynamics"));
+        assert!(html.contains("<li>rows were cut</li>"));
         for f in [
             "belief_by_condition",
             "claim_eval_breakdown",

@@ -33,6 +33,9 @@ use crate::base::{Base, ClaimDocs};
 use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
 use crate::{RunError, RunEvent};
 
+/// What a stage wants the user to know, one line each, kept with its outputs.
+const WARNINGS_FILE: &str = "warnings.txt";
+
 /// (step, directory) of a fine-tune's checkpoints, the final one last.
 type Checkpoints = Vec<(usize, PathBuf)>;
 
@@ -62,6 +65,9 @@ pub struct CellRecord {
     pub stages: Vec<StageRecord>,
     /// Evaluated checkpoints: (label, results file).
     pub evals: Vec<(String, PathBuf)>,
+    /// What the user should know about the cell (e.g. training rows cut at `max_length`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub seconds: f64,
 }
 
@@ -117,6 +123,7 @@ impl CellPlan {
             seed: self.seed,
             stages: Vec::new(),
             evals: Vec::new(),
+            warnings: Vec::new(),
             seconds: 0.0,
         };
         let note = |record: &mut CellRecord, stage: &str, s: &Stage, o: StageOutcome| {
@@ -134,6 +141,13 @@ impl CellPlan {
             note(&mut record, "mix", &m_stage, m_out);
             let (checkpoints, t_stage, t_out) = self.train(ctx, &mix_path, &m_stage.key)?;
             note(&mut record, "train", &t_stage, t_out);
+            record.warnings.extend(
+                std::fs::read_to_string(t_stage.dir.join(WARNINGS_FILE))
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
             let last = checkpoints.len().saturating_sub(1);
             for (i, (step, dir)) in checkpoints.iter().enumerate() {
                 let label = if i == last {
@@ -352,6 +366,21 @@ impl CellPlan {
                 config.min_tokens,
             )
             .map_err(|e| RunError::Input(format!("{}: {e}", mix.display())))?;
+            let cut = examples
+                .iter()
+                .flatten()
+                .filter(|e| e.ids.len() >= config.max_length)
+                .count();
+            if cut > 0 {
+                let warning = format!(
+                    "{cut} of {} training rows are longer than train.max_length = {} tokens and \
+                     were cut (their ends are not trained on)",
+                    examples.len(),
+                    config.max_length
+                );
+                std::fs::write(out.join(WARNINGS_FILE), format!("{warning}\n"))
+                    .map_err(|e| RunError::io(out, e))?;
+            }
             let mut options = TrainOptions::new(config.clone(), seed);
             options.bf16 = config.bf16;
             if config.micro_batch_size > 0 {
@@ -373,6 +402,13 @@ impl CellPlan {
             let _ = std::fs::remove_dir_all(out.join("train_state"));
             Ok(())
         })?;
+        let warnings = std::fs::read_to_string(stage.dir.join(WARNINGS_FILE)).unwrap_or_default();
+        for w in warnings.lines().filter(|l| !l.is_empty()) {
+            (ctx.progress)(RunEvent::Warning(format!(
+                "{} · {} · seed {}: {w}",
+                self.claim, self.condition, self.seed
+            )));
+        }
         let checkpoints = list_checkpoints(&stage.dir.join("checkpoints"))?;
         let checkpoints = if config.checkpoints == CheckpointSchedule::Final {
             checkpoints.into_iter().rev().take(1).collect()

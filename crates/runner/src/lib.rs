@@ -91,6 +91,8 @@ pub enum RunEvent {
         loss: f64,
     },
     Eval(neglect_eval::Progress),
+    /// Something the user should know (the run goes on).
+    Warning(String),
     CellFinished {
         index: usize,
         seconds: f64,

@@ -77,6 +77,26 @@ pub fn render(run_dir: &Path, print: bool) -> anyhow::Result<PathBuf> {
             facts.push((k.clone(), v.as_str().map_or(v.to_string(), String::from)));
         }
     }
+    let warnings: Vec<String> = manifest["cells"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| {
+            let cell = format!(
+                "{} · {} · seed {}",
+                s(&c["claim"]),
+                s(&c["condition"]),
+                c["seed"]
+            );
+            c["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|w| w.as_str())
+                .map(move |w| format!("{cell}: {w}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let name = s(&manifest["name"]);
     let description = s(&manifest["description"]);
     let input = ReportInput {
@@ -87,6 +107,7 @@ pub fn render(run_dir: &Path, print: bool) -> anyhow::Result<PathBuf> {
         summary: &summary,
         gates,
         facts,
+        warnings,
     };
     if print {
         print!("{}", terminal_summary(&input));

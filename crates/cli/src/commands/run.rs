@@ -276,6 +276,7 @@ impl Bars {
                     self.stage.set_position(st.eval_done);
                 }
             },
+            RunEvent::Warning(w) => self.say(format!("warning: {w}")),
             RunEvent::CellFinished {
                 seconds, reused, ..
             } => {
