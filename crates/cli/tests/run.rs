@@ -218,21 +218,26 @@ fn a_killed_run_resumes_with_identical_results_and_no_repeated_training() {
     assert_eq!(answers(&dir), expected);
 }
 
+/// Runs the fixture with `edit` applied to its text, in `tmp` (cache and runs inside it).
+fn run_variant(tmp: &Path, edit: impl Fn(String) -> String) -> Output {
+    let toml = edit(std::fs::read_to_string(fixture()).unwrap());
+    let path = tmp.join("variant.toml");
+    std::fs::write(&path, toml).unwrap();
+    neglect_cmd(
+        &["run", path.to_str().unwrap()],
+        &tmp.join("cache"),
+        &tmp.join("runs"),
+    )
+    .output()
+    .unwrap()
+}
+
 #[test]
 fn a_bad_selection_is_an_error_that_names_the_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let toml = std::fs::read_to_string(fixture())
-        .unwrap()
-        .replace("per_archetype = 1", "per_archetype = 3");
-    let path = tmp.path().join("bad.toml");
-    std::fs::write(&path, toml).unwrap();
-    let out = neglect_cmd(
-        &["run", path.to_str().unwrap()],
-        &tmp.path().join("cache"),
-        &tmp.path().join("runs"),
-    )
-    .output()
-    .unwrap();
+    let out = run_variant(tmp.path(), |t| {
+        t.replace("per_archetype = 1", "per_archetype = 3")
+    });
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("claims.per_archetype = 3"), "{stderr}");
@@ -241,23 +246,14 @@ fn a_bad_selection_is_an_error_that_names_the_field() {
 #[test]
 fn training_rows_cut_at_max_length_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let toml = std::fs::read_to_string(fixture())
-        .unwrap()
-        .replace("max_length = 512", "max_length = 40")
-        .replace(
+    let out = run_variant(tmp.path(), |t| {
+        let t = t.replace("max_length = 512", "max_length = 40").replace(
             "conditions = [\"baseline\", \"icl\", \"positive_documents\", \"negated_documents\"]",
             "conditions = [\"negated_documents\"]",
         );
-    assert!(toml.contains("max_length = 40") && toml.contains("[\"negated_documents\"]"));
-    let path = tmp.path().join("cut.toml");
-    std::fs::write(&path, toml).unwrap();
-    let out = neglect_cmd(
-        &["run", path.to_str().unwrap()],
-        &tmp.path().join("cache"),
-        &tmp.path().join("runs"),
-    )
-    .output()
-    .unwrap();
+        assert!(t.contains("max_length = 40") && t.contains("[\"negated_documents\"]"));
+        t
+    });
     assert!(
         out.status.success(),
         "{}",

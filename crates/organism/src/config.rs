@@ -134,6 +134,24 @@ impl OrganismConfig {
         c
     }
 
+    /// Reads a config JSON (the layout of `config.json` in a built organism); an error names
+    /// the file, line, column and field.
+    pub fn load(path: &std::path::Path) -> Result<OrganismConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        let mut de = serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            format!(
+                "{}:{}:{}: {}: {}",
+                path.display(),
+                e.inner().line(),
+                e.inner().column(),
+                e.path(),
+                e.inner()
+            )
+        })
+    }
+
     /// Short content hash of the whole config and of the world generator's version (names
     /// the cache directory).
     pub fn hash(&self) -> String {

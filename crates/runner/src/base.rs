@@ -53,17 +53,8 @@ pub fn organism_config(name: &str) -> Result<OrganismConfig, RunError> {
     match name {
         "default" => Ok(OrganismConfig::default()),
         "tiny" => Ok(OrganismConfig::tiny()),
-        path => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| RunError::io(Path::new(path), e))?;
-            serde_json::from_str(&text).map_err(|e| {
-                RunError::Input(format!(
-                    "{path}:{}:{}: backend.organism: {e}",
-                    e.line(),
-                    e.column()
-                ))
-            })
-        }
+        path => OrganismConfig::load(Path::new(path))
+            .map_err(|e| RunError::Input(format!("backend.organism: {e}"))),
     }
 }
 

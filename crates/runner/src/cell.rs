@@ -202,7 +202,7 @@ impl CellPlan {
     ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
         let docs = &ctx.base.docs[&self.claim];
         let per_claim = ctx.experiment.documents.per_claim;
-        // The ICL documents are drawn with the first seed whatever the cell's seed.
+        // Eval-only cells (the ICL control) run with the grid's first seed only.
         let seed = self.seed;
         match docs {
             ClaimDocs::Annotated { pattern } => {

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use neglect_organism::gates::{self, GateReport, GateSettings};
 use neglect_organism::{BuildEvent, Organism, OrganismConfig};
@@ -60,21 +59,7 @@ pub fn run(cmd: WorldCommand) -> anyhow::Result<ExitCode> {
 impl WorldArgs {
     fn organism(&self) -> anyhow::Result<Organism> {
         let config = match (&self.config, self.tiny) {
-            (Some(path), _) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                let mut de = serde_json::Deserializer::from_str(&text);
-                serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}:{}:{}: {}: {}",
-                        path.display(),
-                        e.inner().line(),
-                        e.inner().column(),
-                        e.path(),
-                        e.inner()
-                    )
-                })?
-            }
+            (Some(path), _) => OrganismConfig::load(path).map_err(anyhow::Error::msg)?,
             (None, true) => OrganismConfig::tiny(),
             (None, false) => OrganismConfig::default(),
         };
