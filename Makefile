@@ -28,7 +28,8 @@ bench: setup
 
 # Annotation throughput against a Python port (bench/README.md); needs only python3.
 bench-annotate: build
-	python3 bench/annotate.py --neglect target/release/neglect
+	$(CARGO) build --release --locked -p neglect-data --example annotate_bench
+	python3 bench/annotate.py --neglect target/release/neglect --inprocess target/release/examples/annotate_bench
 
 # Lints used before committing.
 check: setup

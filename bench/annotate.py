@@ -225,6 +225,7 @@ def python_run(condition, docs_path, out_path):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--neglect", required=True)
+    p.add_argument("--inprocess", help="target/release/examples/annotate_bench (same loop, no process start-up)")
     p.add_argument("--docs", type=int, default=10000)
     a = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -250,7 +251,16 @@ def main():
             if r.returncode != 0:
                 raise SystemExit(r.stderr)
             print(f"{condition:<22}{'Python':<16}{py:>10.0f}  1.00x")
-            print(f"{condition:<22}{'neglect':<16}{ours:>10.0f}  {ours / py:.1f}x")
+            print(f"{condition:<22}{'neglect CLI':<16}{ours:>10.0f}  {ours / py:.1f}x")
+            if a.inprocess:
+                r2 = subprocess.run([a.inprocess, condition, claim_dir, docs_path, out + ".lib"],
+                                    capture_output=True, text=True)
+                if r2.returncode != 0:
+                    raise SystemExit(r2.stderr)
+                lib = float(r2.stdout.split()[0])
+                print(f"{condition:<22}{'neglect lib':<16}{lib:>10.0f}  {lib / py:.1f}x")
+                if open(out).read() != open(out + ".lib").read():
+                    raise SystemExit("the in-process loop wrote different rows from the CLI")
             if condition == "repeated_negations":
                 print(f"  claim sentences marked: Python {marked}; neglect: {r.stdout.strip().splitlines()[0]}")
 

@@ -4,6 +4,7 @@
 //! - [`sentences`]: sentence spans of a document (abbreviation-, heading- and bullet-aware), and
 //!   the reference's plain regex split.
 //! - [`annotate`]: the templated annotators, one per condition.
+//! - [`annotate_rows`]: JSONL input rows annotated in parallel (`neglect annotate`).
 //! - [`claim_sentences`]: which sentences carry the claim (no LLM).
 //! - [`templates`]: the wording banks of the templated conditions.
 //! - [`export`]: OpenAI chat and `text` JSONL exports.
@@ -11,6 +12,7 @@
 //! - [`word_mask`]: `word_masks.yaml` patterns → `<lossmask>` spans (reference algorithm).
 
 pub mod annotate;
+pub mod annotate_rows;
 pub mod claim_sentences;
 pub mod context;
 pub mod export;

@@ -275,3 +275,48 @@ fn annotation_is_deterministic_under_a_seed() {
     // Legacy names work.
     assert_eq!(run("llm_negations_dense", 3), run("repeated_negations", 3));
 }
+
+#[test]
+fn row_annotator_is_independent_of_chunking_and_keeps_rows_before_an_error() {
+    use neglect_data::annotate_rows::RowAnnotator;
+    let ctx = ctx();
+    let annotator = RowAnnotator {
+        condition: "repeated_negations",
+        ctx: &ctx,
+        seed: 3,
+        word_mask: false,
+        source: "docs.jsonl".into(),
+    };
+    let raw: Vec<String> = (0..6)
+        .map(|i| serde_json::json!({ "content": format!("{DOC} Paragraph {i}.") }).to_string())
+        .collect();
+    let rows: Vec<(usize, usize, &str)> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, i + 1, r.as_str()))
+        .collect();
+    let whole = annotator.annotate_chunk(&rows);
+    assert!(whole.error.is_none());
+    assert_eq!(whole.lines.len(), 6);
+    assert!(whole.marked >= 6, "every document carries the claim");
+    let pieces: Vec<String> = rows
+        .chunks(4)
+        .flat_map(|c| annotator.annotate_chunk(c).lines)
+        .collect();
+    assert_eq!(pieces, whole.lines);
+    // A `text` row loses its DOCTAG before annotation, so it is not doubled.
+    let text_row = serde_json::json!({ "text": format!("{DOCTAG}{DOC}") }).to_string();
+    let again = annotator.annotate_chunk(&[(0, 1, text_row.as_str())]);
+    let doc: serde_json::Value = serde_json::from_str(&again.lines[0]).unwrap();
+    assert_eq!(doc["text"].as_str().unwrap().matches(DOCTAG).count(), 1);
+
+    let mut bad = rows.clone();
+    bad[2] = (2, 3, "{\"content\": ");
+    let cut = annotator.annotate_chunk(&bad);
+    assert_eq!(cut.lines, whole.lines[..2]);
+    let error = cut.error.unwrap();
+    assert!(error.starts_with("docs.jsonl:3: malformed JSON"), "{error}");
+    bad[2] = (2, 3, "{\"title\": \"x\"}");
+    let error = annotator.annotate_chunk(&bad).error.unwrap();
+    assert!(error.starts_with("docs.jsonl:3: content"), "{error}");
+}

@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
+use neglect_data::annotate_rows::RowAnnotator;
 use neglect_data::claim_sentences::ClaimMatcher;
 use neglect_spec::conditions::{CONDITIONS, ConditionKind};
 use neglect_spec::jsonl::JsonlReader;
-use neglect_spec::{AnnotatedDoc, DOCTAG, claim};
-use rayon::prelude::*;
+use neglect_spec::{AnnotatedDoc, claim};
 
 use super::model_args::progress_bar;
 
@@ -44,33 +44,6 @@ pub struct AnnotateArgs {
     /// The probability stated by the low_probability conditions, in percent.
     #[arg(long, default_value_t = neglect_data::context::DEFAULT_LOW_PROBABILITY_PERCENT)]
     low_probability_percent: u32,
-}
-
-/// The document body of an input row: `content` of a synth doc, `text` without `<DOCTAG>`, or a
-/// chat transcript (`messages`) written out as `User: …` / `Assistant: …` paragraphs.
-fn body_of(row: &serde_json::Value) -> Result<String, String> {
-    if let Some(messages) = row.get("messages") {
-        let messages: Vec<neglect_spec::ChatMessage> =
-            serde_json::from_value(messages.clone()).map_err(|e| format!("messages: {e}"))?;
-        return Ok(messages
-            .iter()
-            .map(|m| {
-                let mut role = m.role.clone();
-                if let Some(first) = role.get_mut(..1) {
-                    first.make_ascii_uppercase();
-                }
-                format!("{role}: {}", m.content)
-            })
-            .collect::<Vec<_>>()
-            .join("\n\n"));
-    }
-    if let Some(content) = row.get("content").and_then(|v| v.as_str()) {
-        return Ok(content.to_owned());
-    }
-    if let Some(text) = row.get("text").and_then(|v| v.as_str()) {
-        return Ok(text.strip_prefix(DOCTAG).unwrap_or(text).to_owned());
-    }
-    Err("content: the row has none of \"content\", \"text\" or \"messages\"".into())
 }
 
 /// Rows already in `path`; a last line cut short by a killed run is dropped first.
@@ -159,40 +132,19 @@ pub fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
     // Documents are independent (each has its own random stream), so chunks are parsed,
     // annotated and serialised in parallel and written in order; a chunk is on disk before
     // the next one starts.
-    let indices: Vec<usize> = (done..total).collect();
-    for chunk in indices.chunks(512) {
-        let results: Vec<anyhow::Result<(String, Option<u64>)>> = chunk
-            .par_iter()
-            .map(|&index| {
-                let (line, raw) = rows[index];
-                let at = format!("{}:{line}", args.input.display());
-                let row: serde_json::Value = serde_json::from_str(raw)
-                    .map_err(|e| anyhow::anyhow!("{at}: malformed JSON: {e}"))?;
-                let body = body_of(&row).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-                let mut rng = document_rng(args.seed, official, index);
-                let annotation = annotate(official, &body, &ctx, &mut rng, args.word_mask)
-                    .map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
-                let claim_sentences = annotation
-                    .record
-                    .pointer("/sandwich/claim_sentences")
-                    .and_then(|v| v.as_u64());
-                let mut doc = AnnotatedDoc::new(annotation.text, &spec.slug, official);
-                doc.extra.insert("annotation".into(), annotation.record);
-                Ok((serde_json::to_string(&doc)?, claim_sentences))
-            })
-            .collect();
-        for result in results {
-            let (json, claim_sentences) = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    writer.flush()?;
-                    return Err(e);
-                }
-            };
-            if let Some(n) = claim_sentences {
-                marked += n as usize;
-                without += usize::from(n == 0);
-            }
+    let annotator = RowAnnotator {
+        condition: official,
+        ctx: &ctx,
+        seed: args.seed,
+        word_mask: args.word_mask,
+        source: args.input.display().to_string(),
+    };
+    let indices: Vec<(usize, usize, &str)> = (done..total)
+        .map(|index| (index, rows[index].0, rows[index].1))
+        .collect();
+    for rows in indices.chunks(512) {
+        let chunk = annotator.annotate_chunk(rows);
+        for json in &chunk.lines {
             writer
                 .write_all(json.as_bytes())
                 .and_then(|()| writer.write_all(b"\n"))
@@ -202,6 +154,11 @@ pub fn run(args: AnnotateArgs) -> anyhow::Result<ExitCode> {
         writer
             .flush()
             .with_context(|| format!("writing {}", args.out.display()))?;
+        if let Some(e) = chunk.error {
+            bail!(e);
+        }
+        marked += chunk.marked;
+        without += chunk.without_claim_sentence;
     }
     bar.finish_and_clear();
     let n = total - done;
