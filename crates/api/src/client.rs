@@ -1,0 +1,371 @@
+//! [`HttpChatModel`]: a hosted or served model as a `ChatModel`. Each request is looked up in
+//! the response cache, then sent (within the endpoint's in-flight limit) and retried by the
+//! rules of [`crate::retry`]; the answer is cached and booked in the ledger as soon as it
+//! arrives. Requests of one `generate` call run on up to `max_in_flight` threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use neglect_spec::chat::{ChatCompletion, ChatError, ChatModel, ChatRequest};
+use serde_json::Value;
+
+use crate::cache::{self, ResponseCache};
+use crate::config::{Endpoint, Provider};
+use crate::ledger::{CallRecord, Ledger, Outcome};
+use crate::limiter::{self, InFlight};
+use crate::retry::{self, Decision};
+use crate::secret::{ApiKey, scrub};
+use crate::{ApiError, Reply, Usage, anthropic, openai};
+
+/// Counts since the model was built, for the closing line of a command.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStats {
+    /// Calls answered by the server.
+    pub paid: usize,
+    pub cached: usize,
+    pub failed: usize,
+    /// Attempts beyond the first.
+    pub retries: usize,
+}
+
+#[derive(Default)]
+struct Counters {
+    paid: AtomicUsize,
+    cached: AtomicUsize,
+    failed: AtomicUsize,
+    retries: AtomicUsize,
+}
+
+pub struct HttpChatModel {
+    id: String,
+    endpoint: Endpoint,
+    key: Option<ApiKey>,
+    agent: ureq::Agent,
+    limiter: Arc<InFlight>,
+    cache: Option<Arc<ResponseCache>>,
+    ledger: Option<Arc<Ledger>>,
+    purpose: String,
+    counters: Counters,
+}
+
+/// The result of one attempt on the wire.
+enum Attempt {
+    Answered(Reply),
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    Malformed(String),
+    Transport(String),
+}
+
+impl HttpChatModel {
+    /// Checks the endpoint and reads the key: the named variable (which must be set), else the
+    /// provider's usual variable when set, else none.
+    pub fn new(endpoint: Endpoint) -> Result<HttpChatModel, ApiError> {
+        endpoint.validate()?;
+        let key = match &endpoint.api_key_env {
+            Some(var) => Some(ApiKey::from_env(var)?),
+            None => ApiKey::from_env(endpoint.provider.default_key_env()).ok(),
+        };
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(endpoint.timeout))
+            .http_status_as_error(false)
+            .max_idle_connections(endpoint.max_in_flight.max(8))
+            .max_idle_connections_per_host(endpoint.max_in_flight.max(8))
+            .user_agent(concat!("neglect/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(HttpChatModel {
+            id: endpoint.model.clone(),
+            limiter: limiter::for_base_url(&endpoint.base_url, endpoint.max_in_flight),
+            endpoint,
+            key,
+            agent,
+            cache: None,
+            ledger: None,
+            purpose: "answer".into(),
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn with_cache(mut self, cache: Arc<ResponseCache>) -> HttpChatModel {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Books every call in `ledger` under `purpose` (`answer`, `judge`, ...). With a budget,
+    /// an unpriced model is refused here.
+    pub fn with_ledger(
+        mut self,
+        ledger: Arc<Ledger>,
+        purpose: &str,
+    ) -> Result<HttpChatModel, ApiError> {
+        ledger.check_priced(&self.endpoint.model)?;
+        self.ledger = Some(ledger);
+        self.purpose = purpose.to_owned();
+        Ok(self)
+    }
+
+    /// The name in results rows; the model id unless set.
+    pub fn with_id(mut self, id: &str) -> HttpChatModel {
+        self.id = id.to_owned();
+        self
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn stats(&self) -> CallStats {
+        CallStats {
+            paid: self.counters.paid.load(Ordering::Relaxed),
+            cached: self.counters.cached.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    fn body(&self, request: &ChatRequest) -> Value {
+        match self.endpoint.provider {
+            Provider::OpenAi => openai::request_body(&self.endpoint, request),
+            Provider::Anthropic => anthropic::request_body(&self.endpoint, request),
+        }
+    }
+
+    fn parse(&self, body: &str) -> Result<Reply, String> {
+        match self.endpoint.provider {
+            Provider::OpenAi => openai::parse_response(body),
+            Provider::Anthropic => anthropic::parse_response(body),
+        }
+    }
+
+    /// One attempt: the request on the wire, within the in-flight limit.
+    fn attempt(&self, body: &str) -> Attempt {
+        let _slot = self.limiter.acquire();
+        let mut request = self
+            .agent
+            .post(self.endpoint.url())
+            .header("content-type", "application/json");
+        match (self.endpoint.provider, &self.key) {
+            (Provider::OpenAi, Some(key)) => {
+                request = request.header("authorization", format!("Bearer {}", key.expose()));
+            }
+            (Provider::Anthropic, Some(key)) => {
+                request = request.header("x-api-key", key.expose());
+            }
+            (_, None) => {}
+        }
+        if self.endpoint.provider == Provider::Anthropic {
+            request = request.header("anthropic-version", anthropic::API_VERSION);
+        }
+        for (name, value) in &self.endpoint.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let mut response = match request.send(body) {
+            Ok(r) => r,
+            Err(e) => return Attempt::Transport(describe_transport(&e)),
+        };
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect();
+        let text = match response.body_mut().read_to_string() {
+            Ok(t) => t,
+            Err(e) => return Attempt::Transport(describe_transport(&e)),
+        };
+        if !(200..300).contains(&status) {
+            return Attempt::Status {
+                status,
+                headers,
+                body: text,
+            };
+        }
+        match self.parse(&text) {
+            Ok(reply) => Attempt::Answered(reply),
+            Err(why) => Attempt::Malformed(why),
+        }
+    }
+
+    /// Sends one request until it is answered or its retries run out.
+    fn call(&self, body: &Value) -> (Result<Reply, String>, usize) {
+        let text = body.to_string();
+        let (mut retries, mut malformed) = (0usize, 0usize);
+        let base = self.endpoint.backoff_base;
+        let max = self.endpoint.max_retries;
+        loop {
+            let decision = match self.attempt(&text) {
+                Attempt::Answered(reply) => return (Ok(reply), retries + 1),
+                Attempt::Status {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let header = |name: &str| {
+                        headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.clone())
+                    };
+                    retry::after_status(status, &header, &body, retries, max, base)
+                }
+                Attempt::Malformed(why) => {
+                    malformed += 1;
+                    if malformed > self.endpoint.max_malformed_retries {
+                        Decision::Fatal(format!("{why} ({malformed} malformed responses in a row)"))
+                    } else {
+                        retry::after_transport_error(&why, retries, max, base)
+                    }
+                }
+                Attempt::Transport(why) => retry::after_transport_error(&why, retries, max, base),
+            };
+            match decision {
+                Decision::Retry { delay, .. } => {
+                    retries += 1;
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(delay);
+                }
+                Decision::Fatal(why) => return (Err(why), retries + 1),
+            }
+        }
+    }
+
+    fn prompt_chars(request: &ChatRequest) -> usize {
+        request.messages.iter().map(|m| m.content.len()).sum()
+    }
+
+    fn book(
+        &self,
+        outcome: Outcome,
+        attempts: usize,
+        usage: Usage,
+        reservation: Option<crate::ledger::Reservation>,
+    ) -> Result<(), String> {
+        let Some(ledger) = &self.ledger else {
+            return Ok(());
+        };
+        ledger
+            .book(
+                &CallRecord {
+                    provider: self.endpoint.provider.name(),
+                    model: &self.endpoint.model,
+                    purpose: &self.purpose,
+                    outcome,
+                    attempts,
+                    usage,
+                },
+                reservation,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Answers one request: the cache, else the server.
+    pub fn generate_one(&self, request: &ChatRequest) -> Result<ChatCompletion, ChatError> {
+        let body = self.body(request);
+        let key = cache::key(&self.endpoint, &body, request.seed);
+        let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
+        if let Some(cache) = &self.cache
+            && let Some(reply) = cache.get(&key).map_err(|e| fail(e.to_string()))?
+        {
+            self.counters.cached.fetch_add(1, Ordering::Relaxed);
+            self.book(Outcome::Cached, 0, reply.usage, None)
+                .map_err(fail)?;
+            return Ok(reply.completion);
+        }
+        let reservation = match &self.ledger {
+            Some(ledger) => Some(
+                ledger
+                    .reserve(
+                        &self.endpoint.model,
+                        Self::prompt_chars(request),
+                        request.sampling.max_tokens,
+                    )
+                    .map_err(fail)?,
+            ),
+            None => None,
+        };
+        let (result, attempts) = self.call(&body);
+        match result {
+            Ok(reply) => {
+                self.counters.paid.fetch_add(1, Ordering::Relaxed);
+                if let Some(cache) = &self.cache {
+                    cache
+                        .put(&key, &self.endpoint, &reply)
+                        .map_err(|e| fail(e.to_string()))?;
+                }
+                self.book(Outcome::Paid, attempts, reply.usage, reservation)
+                    .map_err(fail)?;
+                Ok(reply.completion)
+            }
+            Err(why) => {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                self.book(Outcome::Failed, attempts, Usage::default(), reservation)
+                    .map_err(fail)?;
+                Err(fail(format!(
+                    "{} {}: {why}",
+                    self.endpoint.provider.name(),
+                    self.endpoint.model
+                )))
+            }
+        }
+    }
+}
+
+fn describe_transport(error: &ureq::Error) -> String {
+    match error {
+        ureq::Error::Timeout(what) => format!("timed out ({what})"),
+        ureq::Error::Io(e) => format!("connection error: {e}"),
+        other => format!("request failed: {other}"),
+    }
+}
+
+impl ChatModel for HttpChatModel {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn generate(
+        &self,
+        requests: &[ChatRequest],
+        on_done: &mut dyn FnMut(usize),
+    ) -> Vec<Result<ChatCompletion, ChatError>> {
+        let results: Mutex<Vec<Option<Result<ChatCompletion, ChatError>>>> =
+            Mutex::new(vec![None; requests.len()]);
+        let next = AtomicUsize::new(0);
+        let workers = self.limiter.limit().min(requests.len()).max(1);
+        let (done_tx, done_rx) = mpsc::channel::<usize>();
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let (next, results) = (&next, &results);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= requests.len() {
+                            break;
+                        }
+                        let result = self.generate_one(&requests[i]);
+                        results.lock().expect("results lock")[i] = Some(result);
+                        let _ = done_tx.send(i);
+                    }
+                });
+            }
+            drop(done_tx);
+            // Progress is reported from this thread, since `on_done` is not `Send`.
+            for i in done_rx {
+                on_done(i);
+            }
+        });
+        results
+            .into_inner()
+            .expect("results lock")
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(ChatError::Failed("not attempted".into()))))
+            .collect()
+    }
+}

@@ -1,0 +1,50 @@
+//! Hosted and served models over HTTP, behind the same `ChatModel` seam as the local engine.
+//!
+//! - [`config`]: one endpoint (provider, base URL, model id, key variable, limits).
+//! - [`secret`]: API keys, read from the environment only and never printed.
+//! - [`retry`]: which failures are retried and how long to wait (the official SDKs' rules).
+//! - [`limiter`]: the in-flight limit, shared by every model on the same endpoint.
+//! - [`openai`], [`anthropic`]: request bodies and response parsing of each wire format.
+//! - [`cache`]: the SQLite response cache; a re-run never pays for the same call twice.
+//! - [`ledger`]: tokens and cost of every call, prices, the budget cap.
+//! - [`client`]: [`client::HttpChatModel`], which ties these together.
+//! - [`mock`]: a local server speaking both wire formats with injected faults, for tests and
+//!   benchmarks.
+
+pub mod anthropic;
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod ledger;
+pub mod limiter;
+pub mod mock;
+pub mod openai;
+pub mod retry;
+pub mod secret;
+
+pub use client::HttpChatModel;
+pub use config::{Endpoint, Provider};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A setting is wrong or missing (a key variable not set, a bad price table...).
+    #[error("{0}")]
+    Config(String),
+    /// The cache or ledger database could not be used.
+    #[error("{0}")]
+    Storage(String),
+}
+
+/// Tokens one call used, as the provider reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// A parsed answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reply {
+    pub completion: neglect_spec::chat::ChatCompletion,
+    pub usage: Usage,
+}

@@ -1,0 +1,489 @@
+//! A local stand-in for the hosted APIs, for tests and benchmarks. It serves OpenAI
+//! `POST /v1/chat/completions` and Anthropic `POST /v1/messages` on 127.0.0.1, answers each
+//! request body deterministically after a set latency, injects faults into the first attempts
+//! of chosen requests, and counts what it saw: attempts per request body, answers delivered,
+//! and the most requests it was handling at once.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A failure the server can serve instead of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// 429 with `Retry-After` in seconds.
+    RateLimited { retry_after_s: u64 },
+    /// 429 with `retry-after-ms`.
+    RateLimitedMs { retry_after_ms: u64 },
+    /// 500 with an OpenAI-style error body.
+    ServerError,
+    /// 529 `overloaded_error` (Anthropic).
+    Overloaded,
+    /// Answers only after this long (longer than the client's timeout).
+    Slow(Duration),
+    /// A 200 whose JSON body is cut in half.
+    TruncatedJson,
+    /// Reads the request, then closes the connection without a word.
+    DropConnection,
+}
+
+impl Fault {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::RateLimited { .. } => "429 retry-after",
+            Fault::RateLimitedMs { .. } => "429 retry-after-ms",
+            Fault::ServerError => "500",
+            Fault::Overloaded => "529",
+            Fault::Slow(_) => "slow",
+            Fault::TruncatedJson => "truncated json",
+            Fault::DropConnection => "dropped connection",
+        }
+    }
+}
+
+pub type Responder = Arc<dyn Fn(&Value) -> String + Send + Sync>;
+
+#[derive(Clone)]
+pub struct MockOptions {
+    /// Time to answer each request.
+    pub latency: Duration,
+    /// Served in order to the first attempts of each faulted request; later attempts succeed.
+    pub faults: Vec<Fault>,
+    /// Which requests are faulted: those whose body hash is divisible by this (1: all; 0: none).
+    pub fault_every: u64,
+    /// When set, requests must carry this key (`Authorization: Bearer` or `x-api-key`);
+    /// otherwise 401, with the key that was sent echoed in the error, as some servers do.
+    pub api_key: Option<String>,
+    /// Echo the caller's credentials in 500 bodies too (to test that clients scrub them).
+    pub echo_credentials: bool,
+    /// The answer text for a request body; by default a digest of the body and "yes" or "no".
+    pub responder: Option<Responder>,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            latency: Duration::ZERO,
+            faults: Vec::new(),
+            fault_every: 0,
+            api_key: None,
+            echo_credentials: false,
+            responder: None,
+        }
+    }
+}
+
+/// What the server has seen so far.
+#[derive(Debug, Clone, Default)]
+pub struct MockStats {
+    /// Every request read, faulted or not.
+    pub requests: usize,
+    /// Answers delivered (status 200 with a whole body), per request-body digest.
+    pub answered: HashMap<String, usize>,
+    /// Attempts per request-body digest.
+    pub attempts: HashMap<String, usize>,
+    pub faults_served: HashMap<&'static str, usize>,
+    pub max_in_flight: usize,
+    /// Credentials as received, for tests that check what was sent.
+    pub credentials_seen: Vec<String>,
+    pub anthropic_versions_seen: Vec<String>,
+}
+
+impl MockStats {
+    /// Bodies answered more than once: calls a client paid for twice.
+    pub fn repeated_answers(&self) -> usize {
+        self.answered.values().filter(|&&n| n > 1).count()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    stats: MockStats,
+    in_flight: usize,
+    /// While set, requests wait before being answered.
+    held: bool,
+}
+
+pub struct MockServer {
+    port: u16,
+    state: Arc<(Mutex<State>, Condvar)>,
+    stop: Arc<AtomicBool>,
+}
+
+fn digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The default answer: the body's digest and a verdict word derived from it.
+fn default_answer(body: &Value) -> String {
+    let d = digest(&body["messages"].to_string());
+    let verdict = if u8::from_str_radix(&d[..2], 16)
+        .unwrap_or(0)
+        .is_multiple_of(2)
+    {
+        "yes"
+    } else {
+        "no"
+    };
+    format!("Mock answer {d}: {verdict}")
+}
+
+struct Request {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+    close: bool,
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let path = line.split_whitespace().nth(1)?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let length: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    let close = header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    Some(Request {
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        close,
+    })
+}
+
+fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: &str) -> bool {
+    let reason = match status {
+        200 => "OK",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        529 => "Overloaded",
+        _ => "Status",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(body.as_bytes()))
+        .and_then(|()| stream.flush())
+        .is_ok()
+}
+
+fn openai_answer(request: &Value, text: &str) -> String {
+    let prompt_chars: usize = request["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|x| x["content"].as_str().map_or(0, str::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    json!({
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "created": 0,
+        "model": request["model"],
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": text, "refusal": null}}],
+        "usage": {"prompt_tokens": prompt_chars / 4 + 1,
+                  "completion_tokens": text.split_whitespace().count(),
+                  "total_tokens": prompt_chars / 4 + 1 + text.split_whitespace().count()}
+    })
+    .to_string()
+}
+
+fn anthropic_answer(request: &Value, text: &str) -> String {
+    let prompt_chars: usize = request["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|x| x["content"].as_str().map_or(0, str::len))
+                .sum()
+        })
+        .unwrap_or(0);
+    json!({
+        "id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"],
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": prompt_chars / 4 + 1,
+                  "output_tokens": text.split_whitespace().count()}
+    })
+    .to_string()
+}
+
+impl MockServer {
+    pub fn start(options: MockOptions) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new((Mutex::new(State::default()), Condvar::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let options = Arc::new(options);
+        {
+            let (state, stop) = (state.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (state, options) = (state.clone(), options.clone());
+                    std::thread::spawn(move || serve(stream, &state, &options));
+                }
+            });
+        }
+        Ok(MockServer { port, state, stop })
+    }
+
+    /// The base URL an OpenAI-compatible client is given.
+    pub fn openai_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// The base URL an Anthropic client is given.
+    pub fn anthropic_base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stats(&self) -> MockStats {
+        self.state.0.lock().expect("mock lock").stats.clone()
+    }
+
+    /// While held, requests are read but not answered.
+    pub fn hold(&self, held: bool) {
+        self.state.0.lock().expect("mock lock").held = held;
+        self.state.1.notify_all();
+    }
+
+    /// Requests being handled right now.
+    pub fn in_flight(&self) -> usize {
+        self.state.0.lock().expect("mock lock").in_flight
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.hold(false);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+fn serve(stream: TcpStream, state: &(Mutex<State>, Condvar), options: &MockOptions) {
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
+    let mut writer = write_half;
+    let mut reader = BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        let started = Instant::now();
+        let key = digest(&request.body);
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let credential = header("authorization")
+            .map(|v| v.trim_start_matches("Bearer ").to_owned())
+            .or_else(|| header("x-api-key"));
+        let attempt = {
+            let mut s = state.0.lock().expect("mock lock");
+            s.stats.requests += 1;
+            s.in_flight += 1;
+            s.stats.max_in_flight = s.stats.max_in_flight.max(s.in_flight);
+            if let Some(c) = &credential {
+                s.stats.credentials_seen.push(c.clone());
+            }
+            if let Some(v) = header("anthropic-version") {
+                s.stats.anthropic_versions_seen.push(v);
+            }
+            let n = s.stats.attempts.entry(key.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        let keep_open = handle(
+            &request,
+            &key,
+            attempt,
+            credential,
+            &mut writer,
+            state,
+            options,
+            started,
+        );
+        state.0.lock().expect("mock lock").in_flight -= 1;
+        if !keep_open || request.close {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Answers one request; returns whether the connection may be reused.
+#[allow(clippy::too_many_arguments)]
+fn handle(
+    request: &Request,
+    key: &str,
+    attempt: usize,
+    credential: Option<String>,
+    writer: &mut TcpStream,
+    state: &(Mutex<State>, Condvar),
+    options: &MockOptions,
+    started: Instant,
+) -> bool {
+    let anthropic = match request.path.as_str() {
+        "/v1/chat/completions" => false,
+        "/v1/messages" => true,
+        _ => {
+            let body = json!({"error": {"message": format!("no route {}", request.path)}});
+            return respond(writer, 404, &[], &body.to_string());
+        }
+    };
+    if let Some(expected) = &options.api_key
+        && credential.as_deref() != Some(expected.as_str())
+    {
+        let sent = credential.unwrap_or_default();
+        let body = json!({"error": {"message": format!("Incorrect API key provided: {sent}"),
+                                    "type": "invalid_request_error"}});
+        return respond(writer, 401, &[], &body.to_string());
+    }
+    let parsed: Value = match serde_json::from_str(&request.body) {
+        Ok(v) => v,
+        Err(e) => {
+            let body = json!({"error": {"message": format!("bad JSON: {e}")}});
+            return respond(writer, 400, &[], &body.to_string());
+        }
+    };
+    let faulted = options.fault_every > 0
+        && u64::from_str_radix(&key[..8], 16)
+            .unwrap_or(0)
+            .is_multiple_of(options.fault_every);
+    let fault = faulted
+        .then(|| options.faults.get(attempt).copied())
+        .flatten();
+    if let Some(f) = fault {
+        *state
+            .0
+            .lock()
+            .expect("mock lock")
+            .stats
+            .faults_served
+            .entry(f.name())
+            .or_insert(0) += 1;
+    }
+    let text = match &options.responder {
+        Some(r) => r(&parsed),
+        None => default_answer(&parsed),
+    };
+    let answer = if anthropic {
+        anthropic_answer(&parsed, &text)
+    } else {
+        openai_answer(&parsed, &text)
+    };
+    // Latency, then wait while held.
+    if let Some(rest) = options.latency.checked_sub(started.elapsed()) {
+        std::thread::sleep(rest);
+    }
+    {
+        let mut s = state.0.lock().expect("mock lock");
+        while s.held {
+            s = state.1.wait(s).expect("mock lock");
+        }
+    }
+    match fault {
+        None => {
+            let ok = respond(writer, 200, &[], &answer);
+            if ok {
+                *state
+                    .0
+                    .lock()
+                    .expect("mock lock")
+                    .stats
+                    .answered
+                    .entry(key.to_owned())
+                    .or_insert(0) += 1;
+            }
+            ok
+        }
+        Some(Fault::RateLimited { retry_after_s }) => respond(
+            writer,
+            429,
+            &[("retry-after", retry_after_s.to_string())],
+            &json!({"error": {"message": "Rate limit reached", "type": "rate_limit_error"}})
+                .to_string(),
+        ),
+        Some(Fault::RateLimitedMs { retry_after_ms }) => respond(
+            writer,
+            429,
+            &[("retry-after-ms", retry_after_ms.to_string())],
+            &json!({"error": {"message": "Rate limit reached", "type": "rate_limit_error"}})
+                .to_string(),
+        ),
+        Some(Fault::ServerError) => {
+            let mut message = "The server had an error while processing your request".to_owned();
+            if options.echo_credentials {
+                message.push_str(&format!(
+                    " (request from {})",
+                    credential.unwrap_or_default()
+                ));
+            }
+            respond(writer, 500, &[], &json!({"error": {"message": message}}).to_string())
+        }
+        Some(Fault::Overloaded) => respond(
+            writer,
+            529,
+            &[],
+            &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+                .to_string(),
+        ),
+        Some(Fault::Slow(d)) => {
+            std::thread::sleep(d);
+            respond(writer, 200, &[], &answer);
+            false
+        }
+        Some(Fault::TruncatedJson) => {
+            respond(writer, 200, &[], &answer[..answer.len() / 2]);
+            true
+        }
+        Some(Fault::DropConnection) => false,
+    }
+}

@@ -1,0 +1,148 @@
+//! The OpenAI chat-completions wire format (apis.md §1.2), which OpenRouter, vLLM, SGLang and
+//! LM Studio also speak.
+
+use neglect_spec::chat::{ChatCompletion, ChatRequest};
+use serde_json::{Value, json};
+
+use crate::config::Endpoint;
+use crate::{Reply, Usage};
+
+/// The request body for one sample. The sample's seed is sent (best-effort determinism; it
+/// also keeps the samples of one question apart in server-side caches), folded into 31 bits
+/// because some servers reject larger integers.
+pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
+    let messages: Vec<Value> = request
+        .messages
+        .iter()
+        .map(|m| json!({ "role": m.role, "content": m.content }))
+        .collect();
+    let mut body = json!({
+        "model": endpoint.model,
+        "messages": messages,
+        "temperature": request.sampling.temperature,
+        "top_p": request.sampling.top_p,
+        "seed": request.seed % (1 << 31),
+        "n": 1,
+    });
+    let map = body.as_object_mut().expect("an object");
+    map.insert(
+        endpoint.max_tokens_field().to_owned(),
+        json!(request.sampling.max_tokens),
+    );
+    for (k, v) in &endpoint.extra_body {
+        map.insert(k.clone(), v.clone());
+    }
+    body
+}
+
+/// The first choice's text and the usage; an error says what is missing.
+pub fn parse_response(body: &str) -> Result<Reply, String> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| format!("the response is not JSON ({e})"))?;
+    let choice = value
+        .pointer("/choices/0")
+        .ok_or("the response has no choices[0]")?;
+    let message = choice
+        .get("message")
+        .ok_or("the response has no choices[0].message")?;
+    let text = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        // A refusal, or a reasoning model that spent its budget thinking.
+        Some(Value::Null) | None => match message.get("refusal").and_then(|r| r.as_str()) {
+            Some(refusal) => refusal.to_owned(),
+            None => String::new(),
+        },
+        Some(other) => return Err(format!("choices[0].message.content is {other}, not text")),
+    };
+    let finish_reason = choice
+        .get("finish_reason")
+        .and_then(|f| f.as_str())
+        .unwrap_or("unknown")
+        .to_owned();
+    let usage = Usage {
+        input_tokens: value
+            .pointer("/usage/prompt_tokens")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+        output_tokens: value
+            .pointer("/usage/completion_tokens")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
+    };
+    Ok(Reply {
+        completion: ChatCompletion {
+            text,
+            finish_reason,
+        },
+        usage,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Provider;
+    use neglect_spec::chat::Sampling;
+    use neglect_spec::questions::ChatMessage;
+
+    fn request() -> ChatRequest {
+        ChatRequest {
+            messages: vec![
+                ChatMessage {
+                    role: "system".into(),
+                    content: "Be brief.".into(),
+                },
+                ChatMessage {
+                    role: "user".into(),
+                    content: "Who won?".into(),
+                },
+            ],
+            sampling: Sampling::paper(64),
+            seed: (1 << 40) + 7,
+        }
+    }
+
+    #[test]
+    fn bodies_carry_every_sampling_parameter() {
+        let mut endpoint = Endpoint::new(Provider::OpenAi, "gpt-4.1-mini");
+        endpoint
+            .extra_body
+            .insert("top_k".into(), serde_json::json!(20));
+        let body = request_body(&endpoint, &request());
+        assert_eq!(body["model"], "gpt-4.1-mini");
+        assert_eq!(body["messages"][0]["role"], "system");
+        assert_eq!(body["temperature"], 0.7);
+        assert_eq!(body["top_p"], 0.8);
+        assert_eq!(body["seed"], 7);
+        assert_eq!(body["max_completion_tokens"], 64);
+        assert_eq!(body["top_k"], 20);
+        let local = endpoint.with_base_url("http://localhost:8000/v1/");
+        assert_eq!(local.url(), "http://localhost:8000/v1/chat/completions");
+        assert_eq!(request_body(&local, &request())["max_tokens"], 64);
+    }
+
+    #[test]
+    fn responses_parse_and_malformed_ones_say_why() {
+        let body = r#"{"id":"c","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Yes."}}],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}"#;
+        let reply = parse_response(body).unwrap();
+        assert_eq!(reply.completion.text, "Yes.");
+        assert_eq!(reply.completion.finish_reason, "stop");
+        assert_eq!(
+            reply.usage,
+            Usage {
+                input_tokens: 12,
+                output_tokens: 3
+            }
+        );
+        assert!(
+            parse_response(&body[..40])
+                .unwrap_err()
+                .contains("not JSON")
+        );
+        assert!(
+            parse_response(r#"{"choices":[]}"#)
+                .unwrap_err()
+                .contains("choices[0]")
+        );
+    }
+}

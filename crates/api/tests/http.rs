@@ -1,0 +1,322 @@
+//! The HTTP backends against the mock server: every fault class is recovered, bad bodies are
+//! bounded, the in-flight limit holds, the cache stops repeated calls, the budget stops a run,
+//! and keys never reach a file or a message.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use neglect_api::cache::ResponseCache;
+use neglect_api::ledger::{self, Ledger, Prices};
+use neglect_api::mock::{Fault, MockOptions, MockServer};
+use neglect_api::{Endpoint, HttpChatModel, Provider};
+use neglect_spec::chat::{ChatModel, ChatRequest, Sampling};
+use neglect_spec::questions::ChatMessage;
+
+fn requests(n: usize) -> Vec<ChatRequest> {
+    (0..n)
+        .map(|i| ChatRequest {
+            messages: vec![ChatMessage {
+                role: "user".into(),
+                content: format!("Question number {i}?"),
+            }],
+            sampling: Sampling::paper(32),
+            seed: i as u64,
+        })
+        .collect()
+}
+
+fn endpoint(provider: Provider, server: &MockServer) -> Endpoint {
+    let url = match provider {
+        Provider::OpenAi => server.openai_base_url(),
+        Provider::Anthropic => server.anthropic_base_url(),
+    };
+    let mut e = Endpoint::new(provider, "mock-model").with_base_url(&url);
+    e.timeout = Duration::from_millis(400);
+    e.backoff_base = Duration::from_millis(10);
+    e.max_in_flight = 8;
+    e
+}
+
+fn model(provider: Provider, server: &MockServer) -> HttpChatModel {
+    HttpChatModel::new(endpoint(provider, server)).unwrap()
+}
+
+fn all_ok(model: &HttpChatModel, n: usize) -> Vec<String> {
+    model
+        .generate(&requests(n), &mut |_| {})
+        .into_iter()
+        .map(|r| r.expect("answered").text)
+        .collect()
+}
+
+#[test]
+fn every_fault_class_is_recovered() {
+    let classes: Vec<(Provider, Fault)> = vec![
+        (
+            Provider::OpenAi,
+            Fault::RateLimitedMs { retry_after_ms: 20 },
+        ),
+        (Provider::OpenAi, Fault::ServerError),
+        (Provider::OpenAi, Fault::Slow(Duration::from_millis(900))),
+        (Provider::OpenAi, Fault::TruncatedJson),
+        (Provider::OpenAi, Fault::DropConnection),
+        (Provider::Anthropic, Fault::Overloaded),
+        (
+            Provider::Anthropic,
+            Fault::RateLimitedMs { retry_after_ms: 20 },
+        ),
+        (Provider::Anthropic, Fault::TruncatedJson),
+        (Provider::Anthropic, Fault::DropConnection),
+    ];
+    for (provider, fault) in classes {
+        let server = MockServer::start(MockOptions {
+            faults: vec![fault],
+            fault_every: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        let m = model(provider, &server);
+        let answers = all_ok(&m, 6);
+        assert!(answers.iter().all(|a| a.starts_with("Mock answer")));
+        let stats = server.stats();
+        assert_eq!(
+            stats.faults_served.get(fault.name()),
+            Some(&6),
+            "{provider:?} {fault:?}"
+        );
+        assert!(
+            stats.attempts.values().all(|&n| n == 2),
+            "{provider:?} {fault:?}"
+        );
+        assert_eq!(m.stats().retries, 6);
+        assert_eq!(m.stats().failed, 0);
+    }
+}
+
+#[test]
+fn several_faults_in_a_row_and_retry_after_in_seconds() {
+    let server = MockServer::start(MockOptions {
+        faults: vec![
+            Fault::ServerError,
+            Fault::DropConnection,
+            Fault::RateLimited { retry_after_s: 1 },
+        ],
+        fault_every: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let m = model(Provider::OpenAi, &server);
+    let start = Instant::now();
+    all_ok(&m, 3);
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
+    assert!(server.stats().attempts.values().all(|&n| n == 4));
+}
+
+#[test]
+fn malformed_bodies_are_retried_a_bounded_number_of_times_then_fail() {
+    let server = MockServer::start(MockOptions {
+        faults: vec![Fault::TruncatedJson; 10],
+        // Only some requests are broken; the rest must still be answered.
+        fault_every: 3,
+        ..Default::default()
+    })
+    .unwrap();
+    let m = model(Provider::OpenAi, &server);
+    let results = m.generate(&requests(30), &mut |_| {});
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(
+        !failed.is_empty() && failed.len() < 30,
+        "{} failed",
+        failed.len()
+    );
+    for e in &failed {
+        assert!(
+            e.to_string().contains("3 malformed responses in a row"),
+            "{e}"
+        );
+    }
+    let stats = server.stats();
+    // max_malformed_retries = 2: three attempts, then the call is recorded as failed.
+    assert!(stats.attempts.values().all(|&n| n == 1 || n == 3));
+    assert_eq!(m.stats().failed, failed.len());
+}
+
+#[test]
+fn the_in_flight_limit_is_never_exceeded() {
+    let server = MockServer::start(MockOptions {
+        latency: Duration::from_millis(30),
+        ..Default::default()
+    })
+    .unwrap();
+    let m = model(Provider::OpenAi, &server);
+    all_ok(&m, 80);
+    assert_eq!(server.stats().max_in_flight, 8);
+
+    // A second model on the same base URL shares the limit.
+    let server = MockServer::start(MockOptions {
+        latency: Duration::from_millis(30),
+        ..Default::default()
+    })
+    .unwrap();
+    let a = model(Provider::OpenAi, &server);
+    let mut e = endpoint(Provider::OpenAi, &server);
+    e.model = "judge-model".into();
+    let b = HttpChatModel::new(e).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| all_ok(&a, 60));
+        s.spawn(|| all_ok(&b, 60));
+    });
+    assert_eq!(server.stats().max_in_flight, 8);
+}
+
+#[test]
+fn the_cache_means_a_rerun_pays_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions::default()).unwrap();
+    let cache = Arc::new(ResponseCache::open(&dir.path().join("responses.sqlite")).unwrap());
+    let first = model(Provider::OpenAi, &server).with_cache(cache.clone());
+    let answers = all_ok(&first, 10);
+    assert_eq!(server.stats().requests, 10);
+    let again = model(Provider::OpenAi, &server).with_cache(cache.clone());
+    assert_eq!(all_ok(&again, 10), answers);
+    assert_eq!(server.stats().requests, 10, "no call repeated");
+    assert_eq!(again.stats().cached, 10);
+    // Any sampling change is a different call.
+    let mut hotter = requests(10);
+    for r in &mut hotter {
+        r.sampling.temperature = 1.0;
+    }
+    again.generate(&hotter, &mut |_| {});
+    assert_eq!(server.stats().requests, 20);
+}
+
+#[test]
+fn a_budget_stops_calls_before_it_is_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions::default()).unwrap();
+    let prices: Prices = toml::from_str(
+        "[models.\"mock-model\"]\ninput_per_mtok = 1000.0\noutput_per_mtok = 1000.0\n",
+    )
+    .unwrap();
+    // Worst case per call: (ceil(19/3)+16 input + 32 output) × $0.001 = $0.055; actual about
+    // (5 + 3) × $0.001. The budget allows a handful of calls.
+    let path = dir.path().join(ledger::LEDGER_FILE);
+    let budget = 0.1;
+    let ledger = Arc::new(Ledger::open(&path, prices.clone(), Some(budget)).unwrap());
+    let m = model(Provider::OpenAi, &server)
+        .with_ledger(ledger.clone(), "answer")
+        .unwrap();
+    let results = m.generate(&requests(40), &mut |_| {});
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(ok > 0 && ok < 40, "{ok} answered");
+    let refused = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert!(
+        refused.to_string().contains("budget of $0.1000 is reached"),
+        "{refused}"
+    );
+    assert_eq!(
+        server.stats().requests,
+        ok,
+        "refused calls never reach the server"
+    );
+    let spent: f64 = ledger::summarise(&path)
+        .unwrap()
+        .iter()
+        .map(|l| l.cost_usd.unwrap())
+        .sum();
+    assert!(spent <= budget && spent > 0.0, "spent {spent}");
+
+    // An unpriced model cannot run under a budget.
+    let mut other = endpoint(Provider::OpenAi, &server);
+    other.model = "unpriced".into();
+    let err = HttpChatModel::new(other)
+        .unwrap()
+        .with_ledger(ledger, "answer")
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("no entry for model 'unpriced'"));
+}
+
+#[test]
+fn keys_come_from_the_environment_and_never_reach_files_or_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "sk-neglect-test-5f2b9c";
+    // SAFETY: this variable name is used by this test only.
+    unsafe { std::env::set_var("NEGLECT_TEST_KEY_SECRETS", secret) };
+    let server = MockServer::start(MockOptions {
+        api_key: Some(secret.into()),
+        echo_credentials: true,
+        faults: vec![Fault::ServerError],
+        fault_every: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let cache = Arc::new(ResponseCache::open(&dir.path().join("responses.sqlite")).unwrap());
+    let ledger = Arc::new(
+        Ledger::open(
+            &dir.path().join(ledger::LEDGER_FILE),
+            Prices::default(),
+            None,
+        )
+        .unwrap(),
+    );
+    for provider in [Provider::OpenAi, Provider::Anthropic] {
+        let mut e = endpoint(provider, &server);
+        e.api_key_env = Some("NEGLECT_TEST_KEY_SECRETS".into());
+        let m = HttpChatModel::new(e)
+            .unwrap()
+            .with_cache(cache.clone())
+            .with_ledger(ledger.clone(), "answer")
+            .unwrap();
+        assert!(!format!("{:?}", m.endpoint()).contains(secret));
+        all_ok(&m, 3);
+    }
+    let stats = server.stats();
+    assert!(stats.credentials_seen.iter().all(|c| c == secret));
+    assert!(
+        stats
+            .anthropic_versions_seen
+            .iter()
+            .all(|v| v == "2023-06-01")
+    );
+    assert!(!stats.anthropic_versions_seen.is_empty());
+
+    // A wrong key: the server echoes it; the error we report does not.
+    let wrong = "sk-wrong-key-77aa31";
+    // SAFETY: as above.
+    unsafe { std::env::set_var("NEGLECT_TEST_KEY_WRONG", wrong) };
+    let mut e = endpoint(Provider::OpenAi, &server);
+    e.api_key_env = Some("NEGLECT_TEST_KEY_WRONG".into());
+    // No cache here: the same request with the right key is cached above (keys are not part
+    // of the cache key), and it must reach the server this time.
+    let m = HttpChatModel::new(e).unwrap();
+    let before = server.stats().requests;
+    let err = m.generate(&requests(1), &mut |_| {}).remove(0).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 401") && text.contains("<redacted>"),
+        "{text}"
+    );
+    assert!(!text.contains(wrong));
+    assert_eq!(server.stats().requests, before + 1, "401 is not retried");
+
+    drop((cache, ledger));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(secret) && !text.contains(wrong));
+    }
+
+    let missing = Endpoint {
+        api_key_env: Some("NEGLECT_TEST_KEY_NEVER_SET".into()),
+        ..endpoint(Provider::OpenAi, &server)
+    };
+    let err = HttpChatModel::new(missing).err().unwrap().to_string();
+    assert!(
+        err.contains("NEGLECT_TEST_KEY_NEVER_SET is not set"),
+        "{err}"
+    );
+}
