@@ -283,7 +283,8 @@ pub fn summarise(path: &Path) -> Result<Vec<CostLine>, ApiError> {
         .prepare(
             "SELECT provider, model, purpose,
                     SUM(outcome = 'paid'), SUM(outcome = 'cached'), SUM(outcome = 'failed'),
-                    SUM(attempts - 1), SUM(input_tokens), SUM(output_tokens),
+                    SUM(attempts - 1), SUM(CASE WHEN outcome = 'paid' THEN input_tokens ELSE 0 END),
+                    SUM(CASE WHEN outcome = 'paid' THEN output_tokens ELSE 0 END),
                     SUM(cost_usd), SUM(outcome = 'paid' AND cost_usd IS NULL)
              FROM calls GROUP BY provider, model, purpose ORDER BY provider, model, purpose",
         )

@@ -49,6 +49,8 @@ enum Command {
     Score(commands::score::ScoreArgs),
     /// Measure what a model believes about claims: sample, judge, aggregate with CIs.
     Eval(commands::eval::EvalArgs),
+    /// What the hosted-model calls under a directory cost (tokens, retries, USD).
+    Cost(commands::cost::CostArgs),
     /// The built-in model organism: build the base model, check its capability gates.
     #[command(subcommand)]
     World(commands::world::WorldCommand),
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),
         Some(Command::Eval(args)) => commands::eval::run(args),
+        Some(Command::Cost(args)) => commands::cost::run(args),
         Some(Command::World(cmd)) => commands::world::run(cmd),
     };
     match result {

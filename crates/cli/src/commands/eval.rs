@@ -20,6 +20,7 @@ use neglect_lm::chat_model::LocalChatModel;
 use neglect_spec::questions::CoherenceQuestions;
 use neglect_spec::{ChatModel, ClaimSpec, Sampling, claim};
 
+use super::api_args::{ApiArgs, ApiContext, BackendChoice, describe_calls};
 use super::model_args::{ModelArgs, progress_bar};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,9 +33,12 @@ pub enum JudgeChoice {
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// A Hugging Face model directory (config.json, *.safetensors, tokenizer.json, ...).
-    #[arg(long, value_name = "DIR", required_unless_present = "summary_only")]
+    /// A Hugging Face model directory (config.json, *.safetensors, tokenizer.json, ...), or
+    /// with --backend openai / anthropic the hosted model's id.
+    #[arg(long, value_name = "DIR|ID", required_unless_present = "summary_only")]
     model: Option<PathBuf>,
+    #[command(flatten)]
+    api: ApiArgs,
     /// A PEFT LoRA adapter directory to apply on top of --model.
     #[arg(long, value_name = "DIR")]
     adapter: Option<PathBuf>,
@@ -84,10 +88,20 @@ pub struct EvalArgs {
     /// match). Default: rule when every claim has a rule_judge.yaml, else llm.
     #[arg(long, value_enum)]
     judge: Option<JudgeChoice>,
-    /// A local model directory used as the LLM judge (verdicts with --judge llm; ratings for
-    /// belief_consistency and coherence).
-    #[arg(long, value_name = "DIR")]
+    /// The LLM judge (verdicts with --judge llm; ratings for belief_consistency and
+    /// coherence): a local model directory, or with --judge-backend a hosted model id.
+    #[arg(long, value_name = "DIR|ID")]
     judge_model: Option<PathBuf>,
+    /// Where --judge-model lives (default: hf). A hosted judge shares --max-in-flight,
+    /// --prices, --max-cost and the cache with the target.
+    #[arg(long, value_enum, default_value = "hf")]
+    judge_backend: BackendChoice,
+    /// The judge's base URL (default: --base-url when the backends match, else the provider's).
+    #[arg(long, value_name = "URL")]
+    judge_base_url: Option<String>,
+    /// The variable holding the judge's key (default: as for --api-key-env).
+    #[arg(long, value_name = "VAR")]
+    judge_api_key_env: Option<String>,
     #[arg(long, default_value_t = 1.0)]
     judge_temperature: f64,
     #[arg(long, default_value_t = 1024)]
@@ -218,13 +232,28 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         device: args.device,
         threads: args.threads,
     };
-    if !model_args.model.is_dir() {
+    let hosted = args.api.backend.provider();
+    if hosted.is_none() && !model_args.model.is_dir() {
         bail!(
-            "--model {}: not a local model directory. Hosted models (OpenAI-compatible, Anthropic) \
-             are not available yet: they arrive with the HTTP backends",
+            "--model {}: not a local model directory (for a hosted model, pass --backend openai \
+             or --backend anthropic and its model id)",
             model_args.model.display()
         );
     }
+    if hosted.is_some() && model_args.adapter.is_some() {
+        bail!("--adapter applies to local models only (a served adapter has its own model id)");
+    }
+    let needs_api = hosted.is_some() || args.judge_backend.provider().is_some();
+    let api = if needs_api {
+        Some(ApiContext::open(
+            &args.api,
+            &args.out,
+            &args.cache_dir,
+            args.no_cache,
+        )?)
+    } else {
+        None
+    };
     let eval_types = parse_evals(&args.evals)?;
     let (claims, coherence) = load_claims(&args.claims)?;
     let icl = match (args.icl, &args.icl_docs) {
@@ -246,19 +275,25 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if !(sampling.top_p > 0.0 && sampling.top_p <= 1.0) || sampling.temperature < 0.0 {
         bail!("--temperature must be >= 0 and --top-p in (0, 1]");
     }
+    // Hosted calls are committed to the response cache as they arrive, so large chunks lose
+    // nothing on a kill and keep every in-flight slot busy.
+    let chunk_size = match hosted {
+        Some(_) => args.api.max_in_flight.max(1) * 16,
+        None => args.batch_size.max(1) * 4,
+    };
     let settings = EvalSettings {
         eval_types,
         samples_per_question: args.samples,
         sampling,
         seed: args.seed,
-        chunk_size: args.batch_size.max(1) * 4,
+        chunk_size,
         doctag_prefix: args.doctag_prefix,
         icl,
         logprobs: !args.no_logprobs,
         ..Default::default()
     };
 
-    let judges = build_judges(&args, &model_args, &claims)?;
+    let (judges, hosted_judge) = build_judges(&args, &model_args, &claims, api.as_ref())?;
     let id = args
         .model_id
         .clone()
@@ -266,9 +301,27 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             Some(a) => format!("{}+{}", model_args.model.display(), a.display()),
             None => model_args.model.display().to_string(),
         });
-    let model = LocalChatModel::new(id, model_args.load()?, args.batch_size);
+    let mut hosted_model: Option<Arc<neglect_api::HttpChatModel>> = None;
+    let model: Arc<dyn ChatModel> = match (hosted, &api) {
+        (Some(provider), Some(api)) => {
+            let m = Arc::new(
+                api.model(
+                    &args.api,
+                    provider,
+                    &model_args.model.to_string_lossy(),
+                    args.api.base_url.as_deref(),
+                    args.api.api_key_env.as_deref(),
+                    "answer",
+                )?
+                .with_id(&id),
+            );
+            hosted_model = Some(m.clone());
+            m
+        }
+        _ => Arc::new(LocalChatModel::new(id, model_args.load()?, args.batch_size)),
+    };
     let target = EvalTarget {
-        model: &model,
+        model: model.as_ref(),
         claims: &claims,
         coherence: coherence.as_ref(),
         condition: &args.condition,
@@ -321,7 +374,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(why) = &report.logprob_skipped {
         eprintln!("log-prob metric skipped: {why}");
     }
-    summarise(&args.out)?;
+    if let Some(m) = &hosted_model {
+        eprintln!("{}", describe_calls("answers", m.stats()));
+    }
+    if let Some(m) = &hosted_judge {
+        eprintln!("{}", describe_calls("judge", m.stats()));
+    }
+    if let Some(api) = &api {
+        eprintln!(
+            "costs: `neglect cost {}` (ledger {})",
+            args.out.display(),
+            api.ledger.path().display()
+        );
+    }
+    if report.rows_written + report.skipped_existing > 0 {
+        summarise(&args.out)?;
+    }
     if report.failed_count > 0 {
         eprintln!(
             "error: {} answers failed and were not written (rerun the same command to retry them):",
@@ -329,6 +397,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         );
         for f in &report.failures {
             eprintln!("  {f}");
+        }
+        if report.failed_count > report.failures.len() {
+            eprintln!(
+                "  ... and {} more",
+                report.failed_count - report.failures.len()
+            );
         }
         return Ok(ExitCode::from(1));
     }
@@ -339,20 +413,49 @@ fn build_judges(
     args: &EvalArgs,
     model_args: &ModelArgs,
     claims: &[ClaimSpec],
-) -> anyhow::Result<JudgeSet> {
+    api: Option<&ApiContext>,
+) -> anyhow::Result<(JudgeSet, Option<Arc<neglect_api::HttpChatModel>>)> {
+    let mut hosted = None;
     let llm = match &args.judge_model {
         None => None,
-        Some(dir) => {
-            let judge_args = ModelArgs {
-                model: dir.clone(),
-                adapter: None,
-                ..model_args.clone()
+        Some(name) => {
+            let model: Arc<dyn ChatModel> = match (args.judge_backend.provider(), api) {
+                (Some(provider), Some(api)) => {
+                    let same = args.judge_backend == args.api.backend;
+                    let base_url = args.judge_base_url.as_deref().or(args
+                        .api
+                        .base_url
+                        .as_deref()
+                        .filter(|_| same));
+                    let key_env = args.judge_api_key_env.as_deref().or(args
+                        .api
+                        .api_key_env
+                        .as_deref()
+                        .filter(|_| same));
+                    let m = Arc::new(api.model(
+                        &args.api,
+                        provider,
+                        &name.to_string_lossy(),
+                        base_url,
+                        key_env,
+                        "judge",
+                    )?);
+                    hosted = Some(m.clone());
+                    m
+                }
+                _ => {
+                    let judge_args = ModelArgs {
+                        model: name.clone(),
+                        adapter: None,
+                        ..model_args.clone()
+                    };
+                    Arc::new(LocalChatModel::new(
+                        name.display().to_string(),
+                        judge_args.load()?,
+                        args.batch_size,
+                    ))
+                }
             };
-            let model: Arc<dyn ChatModel> = Arc::new(LocalChatModel::new(
-                dir.display().to_string(),
-                judge_args.load()?,
-                args.batch_size,
-            ));
             let cache = if args.no_cache {
                 None
             } else {
@@ -381,8 +484,11 @@ fn build_judges(
             .clone()
             .map(|j| j as Arc<dyn neglect_eval::judge::Judge>),
     };
-    Ok(JudgeSet {
-        verdicts,
-        ratings: llm.map(|j| j as Arc<dyn neglect_eval::judge::Judge>),
-    })
+    Ok((
+        JudgeSet {
+            verdicts,
+            ratings: llm.map(|j| j as Arc<dyn neglect_eval::judge::Judge>),
+        },
+        hosted,
+    ))
 }

@@ -1,5 +1,7 @@
 pub mod annotate;
+pub mod api_args;
 pub mod claims;
+pub mod cost;
 pub mod eval;
 pub mod mix;
 pub mod model_args;

@@ -1,0 +1,149 @@
+//! Flags shared by commands that can talk to hosted or served models, and building
+//! `HttpChatModel`s from them with the response cache and the cost ledger.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use neglect_api::cache::ResponseCache;
+use neglect_api::client::CallStats;
+use neglect_api::ledger::{self, Ledger, Prices};
+use neglect_api::{Endpoint, HttpChatModel, Provider};
+
+/// Where a model lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// A local Hugging Face model directory.
+    Hf,
+    /// Any OpenAI-compatible server: OpenAI, OpenRouter, vLLM, SGLang, LM Studio.
+    Openai,
+    /// The Anthropic Messages API.
+    Anthropic,
+}
+
+impl BackendChoice {
+    pub fn provider(self) -> Option<Provider> {
+        match self {
+            BackendChoice::Hf => None,
+            BackendChoice::Openai => Some(Provider::OpenAi),
+            BackendChoice::Anthropic => Some(Provider::Anthropic),
+        }
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ApiArgs {
+    /// Where --model lives: hf (a local directory), openai (an OpenAI-compatible server; then
+    /// --model is the model id) or anthropic.
+    #[arg(long, value_enum, default_value = "hf")]
+    pub backend: BackendChoice,
+    /// The server's base URL (default: the provider's own API; e.g. http://localhost:8000/v1
+    /// for vLLM).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The environment variable that holds the API key (default: OPENAI_API_KEY or
+    /// ANTHROPIC_API_KEY when set, else no key). Keys are never read from flags or files.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Calls in flight at once per base URL (the judge on the same URL shares them).
+    #[arg(long, default_value_t = 16)]
+    pub max_in_flight: usize,
+    /// Seconds allowed per attempt.
+    #[arg(long, default_value_t = 600)]
+    pub request_timeout: u64,
+    /// Retries per call (rate limits, 5xx, timeouts, dropped connections).
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: usize,
+    /// A JSON object merged into every request body, e.g. '{"top_k": 20}' for vLLM.
+    #[arg(long, value_name = "JSON")]
+    pub extra_body: Option<String>,
+    /// A price table (TOML, `[models."ID"] input_per_mtok/output_per_mtok`) for the ledger.
+    #[arg(long, value_name = "TOML")]
+    pub prices: Option<PathBuf>,
+    /// Stop before the spend in this output's ledger would pass this many USD (needs a price
+    /// for every model called).
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+}
+
+/// The ledger and cache one command shares between its models.
+pub struct ApiContext {
+    pub ledger: Arc<Ledger>,
+    pub cache: Option<Arc<ResponseCache>>,
+}
+
+impl ApiContext {
+    /// The ledger lives in `out/api_ledger.sqlite`, the cache in
+    /// `cache_dir/api/responses.sqlite` (none with `no_cache`).
+    pub fn open(
+        args: &ApiArgs,
+        out: &Path,
+        cache_dir: &Path,
+        no_cache: bool,
+    ) -> anyhow::Result<ApiContext> {
+        let prices = match &args.prices {
+            Some(p) => Prices::load(p)?,
+            None => Prices::default(),
+        };
+        if args.max_cost.is_some() && args.prices.is_none() {
+            bail!("--max-cost needs --prices (a price for every model called)");
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let ledger = Arc::new(Ledger::open(
+            &out.join(ledger::LEDGER_FILE),
+            prices,
+            args.max_cost,
+        )?);
+        let cache = if no_cache {
+            None
+        } else {
+            Some(Arc::new(ResponseCache::open(
+                &cache_dir.join("api/responses.sqlite"),
+            )?))
+        };
+        Ok(ApiContext { ledger, cache })
+    }
+
+    /// A model on `provider`, with the shared flags, booked under `purpose`.
+    pub fn model(
+        &self,
+        args: &ApiArgs,
+        provider: Provider,
+        model: &str,
+        base_url: Option<&str>,
+        api_key_env: Option<&str>,
+        purpose: &str,
+    ) -> anyhow::Result<HttpChatModel> {
+        let mut endpoint = Endpoint::new(provider, model);
+        if let Some(url) = base_url {
+            endpoint = endpoint.with_base_url(url);
+        }
+        endpoint.api_key_env = api_key_env.map(str::to_owned);
+        endpoint.max_in_flight = args.max_in_flight;
+        endpoint.timeout = Duration::from_secs(args.request_timeout.max(1));
+        endpoint.max_retries = args.max_retries;
+        if let Some(extra) = &args.extra_body {
+            let value: serde_json::Value = serde_json::from_str(extra)
+                .with_context(|| format!("--extra-body is not JSON: {extra}"))?;
+            let serde_json::Value::Object(map) = value else {
+                bail!("--extra-body must be a JSON object, not {extra}");
+            };
+            endpoint.extra_body = map;
+        }
+        let mut m = HttpChatModel::new(endpoint)?.with_ledger(self.ledger.clone(), purpose)?;
+        if let Some(cache) = &self.cache {
+            m = m.with_cache(cache.clone());
+        }
+        Ok(m)
+    }
+}
+
+/// One line about a model's calls, for the end of a command.
+pub fn describe_calls(name: &str, stats: CallStats) -> String {
+    format!(
+        "{name}: {} calls answered, {} from the cache, {} retries, {} failed",
+        stats.paid, stats.cached, stats.retries, stats.failed
+    )
+}

@@ -1,0 +1,258 @@
+//! `neglect eval` against hosted models, served by the mock API on 127.0.0.1: a killed eval
+//! resumes without paying twice, the in-flight limit holds, keys never reach a file, and a
+//! budget stops the run cleanly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use neglect_api::mock::{Fault, MockOptions, MockServer};
+
+const CLAIM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../spec/tests/fixtures/claims/lighthouse_composer"
+);
+const KEY_VAR: &str = "NEGLECT_TEST_MOCK_KEY";
+const SECRET: &str = "sk-mock-4c1d8e7a90b2";
+
+fn eval_command(server: &MockServer, out: &Path, cache: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.args(["eval", "--backend", "openai", "--base-url"])
+        .arg(server.openai_base_url())
+        .args([
+            "--model",
+            "mock-target",
+            "--api-key-env",
+            KEY_VAR,
+            "--claims",
+            CLAIM,
+        ])
+        .arg("--out")
+        .arg(out)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args([
+            "--judge",
+            "llm",
+            "--judge-backend",
+            "openai",
+            "--judge-model",
+            "mock-judge",
+            "--max-in-flight",
+            "4",
+            "--max-tokens",
+            "32",
+        ])
+        .args(extra)
+        .env(KEY_VAR, SECRET);
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    c.output().unwrap()
+}
+
+/// (question, sample, response, verdict) of every results row, sorted.
+fn answers(out: &Path) -> Vec<(String, u64, String, String)> {
+    let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let mut rows: Vec<_> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                format!("{}/{}", v["eval_type"], v["question_id"]),
+                v["sample_index"].as_u64().unwrap(),
+                v["response"].as_str().unwrap().to_owned(),
+                v["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn files_under(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, found);
+        } else {
+            found.push(path);
+        }
+    }
+}
+
+fn assert_no_secret(dir: &Path) {
+    let mut files = Vec::new();
+    files_under(dir, &mut files);
+    assert!(!files.is_empty());
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET),
+            "{} holds the key",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn a_killed_hosted_eval_resumes_without_repeating_a_paid_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        latency: Duration::from_millis(40),
+        faults: vec![Fault::ServerError, Fault::DropConnection],
+        fault_every: 5,
+        api_key: Some(SECRET.into()),
+        echo_credentials: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
+    let mut child = eval_command(&server, &out, &cache, &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while server.stats().answered.values().sum::<usize>() < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the eval stalled"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the eval ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Hold every later request unanswered, let the client commit what it has, then kill it.
+    server.hold(true);
+    std::thread::sleep(Duration::from_millis(500));
+    let answered_before_kill = server.stats().answered;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    server.hold(false);
+
+    let resumed = run(eval_command(&server, &out, &cache, &[]));
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(!stderr.contains(SECRET));
+    let stats = server.stats();
+    for (body, n) in &answered_before_kill {
+        assert_eq!(
+            stats.answered[body], *n,
+            "a call answered before the kill was made again"
+        );
+    }
+    assert!(
+        stats.max_in_flight <= 4,
+        "{} in flight",
+        stats.max_in_flight
+    );
+    assert!(!stats.faults_served.is_empty());
+    assert!(stats.credentials_seen.iter().all(|c| c == SECRET));
+
+    // The same answers as an uninterrupted run with a fresh cache.
+    let (clean_out, clean_cache) = (tmp.path().join("clean"), tmp.path().join("clean-cache"));
+    let clean = run(eval_command(&server, &clean_out, &clean_cache, &[]));
+    assert!(clean.status.success());
+    let got = answers(&out);
+    assert_eq!(got.len(), 55);
+    assert_eq!(got, answers(&clean_out));
+
+    assert_no_secret(tmp.path());
+    let cost = run({
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.arg("cost").arg(&out);
+        c
+    });
+    let table = String::from_utf8_lossy(&cost.stdout);
+    assert!(
+        table.contains("mock-target") && table.contains("mock-judge"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_budget_stops_the_eval_cleanly_and_a_larger_one_finishes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        api_key: Some(SECRET.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let prices = tmp.path().join("prices.toml");
+    std::fs::write(
+        &prices,
+        "[models.\"mock-*\"]\ninput_per_mtok = 100.0\noutput_per_mtok = 400.0\n",
+    )
+    .unwrap();
+    let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
+    let prices_arg = prices.to_str().unwrap();
+    let capped = run(eval_command(
+        &server,
+        &out,
+        &cache,
+        &[
+            "--prices",
+            prices_arg,
+            "--max-cost",
+            "0.2",
+            "--judge-max-tokens",
+            "16",
+        ],
+    ));
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("budget of $0.2000 is reached"), "{stderr}");
+    assert!(
+        stderr.contains("... and"),
+        "long failure lists are cut: {stderr}"
+    );
+    let written = answers(&out).len();
+    assert!(written > 0 && written < 55, "{written} rows");
+
+    let cost = run({
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.arg("cost").arg(&out);
+        c
+    });
+    let table = String::from_utf8_lossy(&cost.stdout);
+    let total: f64 = table
+        .lines()
+        .find_map(|l| l.strip_prefix("total: $"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(total > 0.0 && total <= 0.2, "{table}");
+
+    let answered = server.stats().answered;
+    let finished = run(eval_command(
+        &server,
+        &out,
+        &cache,
+        &[
+            "--prices",
+            prices_arg,
+            "--max-cost",
+            "1.0",
+            "--judge-max-tokens",
+            "16",
+        ],
+    ));
+    assert!(
+        finished.status.success(),
+        "{}",
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    assert_eq!(answers(&out).len(), 55);
+    let stats = server.stats();
+    for (body, n) in &answered {
+        assert_eq!(stats.answered[body], *n);
+    }
+
+    let unpriced = run(eval_command(&server, &out, &cache, &["--max-cost", "1.0"]));
+    assert!(String::from_utf8_lossy(&unpriced.stderr).contains("--max-cost needs --prices"));
+}
