@@ -48,7 +48,7 @@ enum Command {
     /// Log-probabilities of candidate continuations under a local model.
     Score(commands::score::ScoreArgs),
     /// Measure what a model believes about claims: sample, judge, aggregate with CIs.
-    Eval(commands::eval::EvalArgs),
+    Eval(Box<commands::eval::EvalArgs>),
     /// What the hosted-model calls under a directory cost (tokens, retries, USD).
     Cost(commands::cost::CostArgs),
     /// The built-in model organism: build the base model, check its capability gates.
@@ -78,7 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Train(args)) => commands::train::run(args),
         Some(Command::Sample(args)) => commands::sample::run(args),
         Some(Command::Score(args)) => commands::score::run(args),
-        Some(Command::Eval(args)) => commands::eval::run(args),
+        Some(Command::Eval(args)) => commands::eval::run(*args),
         Some(Command::Cost(args)) => commands::cost::run(args),
         Some(Command::World(cmd)) => commands::world::run(cmd),
     };
