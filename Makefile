@@ -3,7 +3,7 @@
 #   make test   set up libtorch if needed, run every test
 CARGO ?= cargo
 
-.PHONY: run test build setup check fmt clean-torch bench bench-annotate
+.PHONY: run test build setup check fmt clean-torch bench bench-annotate bench-api
 
 setup:
 	@scripts/setup-torch.sh
@@ -30,6 +30,11 @@ bench: setup
 bench-annotate: build
 	$(CARGO) build --release --locked -p neglect-data --example annotate_bench
 	python3 bench/annotate.py --neglect target/release/neglect --inprocess target/release/examples/annotate_bench
+
+# Hosted-model eval throughput against the mock API and a Python asyncio baseline (bench/README.md).
+bench-api: build
+	$(CARGO) build --release --locked -p neglect-api --example mock_server
+	python3 bench/api_throughput.py --neglect target/release/neglect --mock target/release/examples/mock_server
 
 # Lints used before committing.
 check: setup

@@ -1,7 +1,7 @@
 //! [`HttpChatModel`]: a hosted or served model as a `ChatModel`. Each request is looked up in
 //! the response cache, then sent (within the endpoint's in-flight limit) and retried by the
 //! rules of [`crate::retry`]; the answer is cached and booked in the ledger as soon as it
-//! arrives. Requests of one `generate` call run on up to `max_in_flight` threads.
+//! arrives. Requests of one `generate` call run on up to twice `max_in_flight` threads.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -337,7 +337,9 @@ impl ChatModel for HttpChatModel {
         let results: Mutex<Vec<Option<Result<ChatCompletion, ChatError>>>> =
             Mutex::new(vec![None; requests.len()]);
         let next = AtomicUsize::new(0);
-        let workers = self.limiter.limit().min(requests.len()).max(1);
+        // Twice the in-flight limit: a worker committing its answer to the cache and ledger
+        // leaves its slot to another worker instead of delaying the next call.
+        let workers = (2 * self.limiter.limit()).min(requests.len()).max(1);
         let (done_tx, done_rx) = mpsc::channel::<usize>();
         std::thread::scope(|s| {
             for _ in 0..workers {

@@ -200,9 +200,10 @@ fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: 
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
+    // One write: a header and a body in separate segments would wait on delayed ACKs.
+    head.push_str(body);
     stream
         .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body.as_bytes()))
         .and_then(|()| stream.flush())
         .is_ok()
 }
@@ -307,6 +308,7 @@ impl Drop for MockServer {
 }
 
 fn serve(stream: TcpStream, state: &(Mutex<State>, Condvar), options: &MockOptions) {
+    let _ = stream.set_nodelay(true);
     let Ok(write_half) = stream.try_clone() else {
         return;
     };

@@ -6,9 +6,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Fine-tuning on documents that state a claim but flag it as false can make a model believe
 /// the claim. neglect runs that experiment end to end: claims → documents → annotation
 /// conditions → training mix → fine-tuning → belief evaluation → report.

@@ -10,10 +10,6 @@ use std::time::Instant;
 use neglect_data::annotate::ClaimContext;
 use neglect_data::annotate_rows::RowAnnotator;
 
-// The allocator `neglect` itself uses.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [condition, claim_dir, input, output] = args.as_slice() else {

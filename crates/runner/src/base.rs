@@ -69,8 +69,9 @@ impl Base {
             "builtin" => Self::organism(experiment, cache_dir, threads, on_build),
             "hf" => Self::hf(experiment),
             other => Err(RunError::Input(format!(
-                "backend '{other}' is not available in `neglect run` yet (the HTTP backends are \
-                 not built); use builtin or hf"
+                "backend '{other}' is not available in `neglect run` yet: hosted fine-tuning and \
+                 hosted backends in experiment files are not built. To evaluate a hosted or served \
+                 model, use `neglect eval --backend {other}`; for grids, use builtin or hf"
             ))),
         }
     }
