@@ -342,21 +342,47 @@ fn serve(stream: TcpStream, state: &(Mutex<State>, Condvar), options: &MockOptio
             *n += 1;
             *n - 1
         };
+        let mut guard = InFlightGuard {
+            state,
+            counted: true,
+        };
         let keep_open = handle(
             &request,
             &key,
             attempt,
             credential,
             &mut writer,
-            state,
+            &mut guard,
             options,
             started,
         );
-        state.0.lock().expect("mock lock").in_flight -= 1;
+        drop(guard);
         if !keep_open || request.close {
             let _ = writer.shutdown(Shutdown::Both);
             return;
         }
+    }
+}
+
+/// Counts a request as in flight until its response starts on the wire (the client frees its
+/// slot when the response arrives, so counting until the write ends would overlap the next).
+struct InFlightGuard<'a> {
+    state: &'a (Mutex<State>, Condvar),
+    counted: bool,
+}
+
+impl InFlightGuard<'_> {
+    fn release(&mut self) {
+        if self.counted {
+            self.counted = false;
+            self.state.0.lock().expect("mock lock").in_flight -= 1;
+        }
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -368,10 +394,11 @@ fn handle(
     attempt: usize,
     credential: Option<String>,
     writer: &mut TcpStream,
-    state: &(Mutex<State>, Condvar),
+    guard: &mut InFlightGuard<'_>,
     options: &MockOptions,
     started: Instant,
 ) -> bool {
+    let state = guard.state;
     let anthropic = match request.path.as_str() {
         "/v1/chat/completions" => false,
         "/v1/messages" => true,
@@ -431,6 +458,9 @@ fn handle(
             s = state.1.wait(s).expect("mock lock");
         }
     }
+    if !matches!(fault, Some(Fault::Slow(_))) {
+        guard.release();
+    }
     match fault {
         None => {
             let ok = respond(writer, 200, &[], &answer);
@@ -479,6 +509,7 @@ fn handle(
         ),
         Some(Fault::Slow(d)) => {
             std::thread::sleep(d);
+            guard.release();
             respond(writer, 200, &[], &answer);
             false
         }
