@@ -64,16 +64,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         None => return Err("the response has no stop_reason".into()),
     }
     .to_owned();
-    let usage = Usage {
-        input_tokens: value
-            .pointer("/usage/input_tokens")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0),
-        output_tokens: value
-            .pointer("/usage/output_tokens")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0),
-    };
+    let usage = Usage::at(&value, "/usage/input_tokens", "/usage/output_tokens");
     Ok(Reply {
         completion: ChatCompletion {
             text,

@@ -42,6 +42,17 @@ pub struct Usage {
     pub output_tokens: u64,
 }
 
+impl Usage {
+    /// The counts at two JSON pointers of a response body (0 where absent).
+    pub(crate) fn at(value: &serde_json::Value, input: &str, output: &str) -> Usage {
+        let count = |p: &str| value.pointer(p).and_then(|v| v.as_u64()).unwrap_or(0);
+        Usage {
+            input_tokens: count(input),
+            output_tokens: count(output),
+        }
+    }
+}
+
 /// A parsed answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reply {

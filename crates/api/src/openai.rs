@@ -59,16 +59,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         .and_then(|f| f.as_str())
         .unwrap_or("unknown")
         .to_owned();
-    let usage = Usage {
-        input_tokens: value
-            .pointer("/usage/prompt_tokens")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0),
-        output_tokens: value
-            .pointer("/usage/completion_tokens")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(0),
-    };
+    let usage = Usage::at(&value, "/usage/prompt_tokens", "/usage/completion_tokens");
     Ok(Reply {
         completion: ChatCompletion {
             text,
