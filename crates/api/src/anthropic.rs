@@ -38,9 +38,7 @@ pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
     if request.sampling.top_p < 1.0 {
         map.insert("top_p".into(), json!(request.sampling.top_p));
     }
-    for (k, v) in &endpoint.extra_body {
-        map.insert(k.clone(), v.clone());
-    }
+    endpoint.add_extra_body(&mut body);
     body
 }
 

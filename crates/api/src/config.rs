@@ -129,6 +129,15 @@ impl Endpoint {
         }
     }
 
+    /// Merges `extra_body` into a request body (its fields win).
+    pub fn add_extra_body(&self, body: &mut serde_json::Value) {
+        if let Some(map) = body.as_object_mut() {
+            for (k, v) in &self.extra_body {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+    }
+
     pub fn max_tokens_field(&self) -> &str {
         match &self.max_tokens_field {
             Some(f) => f,

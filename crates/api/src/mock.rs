@@ -208,15 +208,20 @@ fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: 
         .is_ok()
 }
 
-fn openai_answer(request: &Value, text: &str) -> String {
-    let prompt_chars: usize = request["messages"]
+/// Characters in the request's message contents (the mock's token counts derive from it).
+fn prompt_chars(request: &Value) -> usize {
+    request["messages"]
         .as_array()
         .map(|m| {
             m.iter()
                 .map(|x| x["content"].as_str().map_or(0, str::len))
                 .sum()
         })
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+fn openai_answer(request: &Value, text: &str) -> String {
+    let prompt_chars = prompt_chars(request);
     json!({
         "id": "chatcmpl-mock",
         "object": "chat.completion",
@@ -232,14 +237,7 @@ fn openai_answer(request: &Value, text: &str) -> String {
 }
 
 fn anthropic_answer(request: &Value, text: &str) -> String {
-    let prompt_chars: usize = request["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .map(|x| x["content"].as_str().map_or(0, str::len))
-                .sum()
-        })
-        .unwrap_or(0);
+    let prompt_chars = prompt_chars(request);
     json!({
         "id": "msg_mock", "type": "message", "role": "assistant", "model": request["model"],
         "content": [{"type": "text", "text": text}],

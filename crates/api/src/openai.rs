@@ -29,9 +29,7 @@ pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
         endpoint.max_tokens_field().to_owned(),
         json!(request.sampling.max_tokens),
     );
-    for (k, v) in &endpoint.extra_body {
-        map.insert(k.clone(), v.clone());
-    }
+    endpoint.add_extra_body(&mut body);
     body
 }
 

@@ -48,6 +48,13 @@ fn eval_command(server: &MockServer, out: &Path, cache: &Path, extra: &[&str]) -
     c
 }
 
+/// `neglect cost DIR`.
+fn cost_of(dir: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.arg("cost").arg(dir);
+    run(c)
+}
+
 fn run(mut c: Command) -> Output {
     c.output().unwrap()
 }
@@ -162,11 +169,7 @@ fn a_killed_hosted_eval_resumes_without_repeating_a_paid_call() {
     assert_eq!(got, answers(&clean_out));
 
     assert_no_secret(tmp.path());
-    let cost = run({
-        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
-        c.arg("cost").arg(&out);
-        c
-    });
+    let cost = cost_of(&out);
     let table = String::from_utf8_lossy(&cost.stdout);
     assert!(
         table.contains("mock-target") && table.contains("mock-judge"),
@@ -213,11 +216,7 @@ fn a_budget_stops_the_eval_cleanly_and_a_larger_one_finishes_it() {
     let written = answers(&out).len();
     assert!(written > 0 && written < 55, "{written} rows");
 
-    let cost = run({
-        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
-        c.arg("cost").arg(&out);
-        c
-    });
+    let cost = cost_of(&out);
     let table = String::from_utf8_lossy(&cost.stdout);
     let total: f64 = table
         .lines()
