@@ -24,7 +24,7 @@ import time
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "crates", "spec", "tests", "fixtures",
                        "claims", "lighthouse_composer")
-LATENCY_MS = 200
+LATENCY_MS = int(os.environ.get("LAT", "200"))
 LIMIT = 32
 
 

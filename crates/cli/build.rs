@@ -1,5 +1,6 @@
 fn main() {
-    neglect_build_support::link_libtorch();
+    // Only the engine links libtorch's CUDA part; `neglect` itself never loads libtorch.
+    neglect_build_support::link_libtorch_into_bin("neglect-engine");
     // The git revision for `neglect --version`, when built from a checkout.
     let rev = std::process::Command::new("git")
         .args(["rev-parse", "--short=10", "HEAD"])

@@ -92,12 +92,12 @@ impl ResponseCache {
     pub fn get(&self, key: &str) -> Result<Option<Reply>, ApiError> {
         let conn = self.conn.lock().expect("cache lock");
         let text: Option<String> = conn
-            .query_row(
-                "SELECT reply FROM responses WHERE key = ?1",
-                params![key],
-                |row| row.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT reply FROM responses WHERE key = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![key], |row| row.get(0))
+                    .optional()
+            })
             .map_err(|e| ApiError::Storage(format!("{}: {e}", self.path.display())))?;
         // A row this version cannot read is treated as absent (and overwritten on success).
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
@@ -109,11 +109,19 @@ impl ResponseCache {
         self.conn
             .lock()
             .expect("cache lock")
-            .execute(
+            .prepare_cached(
                 "INSERT OR REPLACE INTO responses (key, provider, model, created_at, reply)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key, endpoint.provider.name(), endpoint.model, now, text],
             )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    key,
+                    endpoint.provider.name(),
+                    endpoint.model,
+                    now,
+                    text
+                ])
+            })
             .map_err(|e| ApiError::Storage(format!("{}: {e}", self.path.display())))?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::cache::{self, ResponseCache};
 use crate::config::{Endpoint, Provider};
 use crate::ledger::{CallRecord, Ledger, Outcome};
-use crate::limiter::{self, InFlight};
+use crate::limiter::{self, InFlight, Lane};
 use crate::retry::{self, Decision};
 use crate::secret::{ApiKey, scrub};
 use crate::{ApiError, Reply, Usage, anthropic, openai};
@@ -144,7 +144,7 @@ impl HttpChatModel {
 
     /// One attempt: the request on the wire, within the in-flight limit.
     fn attempt(&self, body: &str) -> Attempt {
-        let _slot = self.limiter.acquire();
+        let _slot = self.limiter.acquire(CALL_LANE.get());
         let mut request = self
             .agent
             .post(self.endpoint.url())
@@ -324,6 +324,12 @@ fn describe_transport(error: &ureq::Error) -> String {
     }
 }
 
+thread_local! {
+    /// The lane of calls made on this thread: `FollowUp` while an `after_each` callback runs
+    /// (a judge call made as its answer arrived), so those yield slots to the first stage.
+    static CALL_LANE: std::cell::Cell<Lane> = const { std::cell::Cell::new(Lane::First) };
+}
+
 impl ChatModel for HttpChatModel {
     fn id(&self) -> &str {
         &self.id
@@ -334,6 +340,29 @@ impl ChatModel for HttpChatModel {
         requests: &[ChatRequest],
         on_done: &mut dyn FnMut(usize),
     ) -> Vec<Result<ChatCompletion, ChatError>> {
+        self.generate_with(requests, on_done, &|_, _| {})
+    }
+
+    fn answers_concurrently(&self) -> bool {
+        true
+    }
+
+    fn generate_with(
+        &self,
+        requests: &[ChatRequest],
+        on_done: &mut dyn FnMut(usize),
+        after_each: &(dyn Fn(usize, &Result<ChatCompletion, ChatError>) + Sync),
+    ) -> Vec<Result<ChatCompletion, ChatError>> {
+        // One request (a judge call made as its answer arrives) runs on the caller's thread:
+        // a thread per call costs more CPU (stack mapping, TLB shootdowns) than the call.
+        if let [request] = requests {
+            let result = self.generate_one(request);
+            let lane = CALL_LANE.replace(Lane::FollowUp);
+            after_each(0, &result);
+            CALL_LANE.set(lane);
+            on_done(0);
+            return vec![result];
+        }
         let results: Mutex<Vec<Option<Result<ChatCompletion, ChatError>>>> =
             Mutex::new(vec![None; requests.len()]);
         let next = AtomicUsize::new(0);
@@ -352,6 +381,9 @@ impl ChatModel for HttpChatModel {
                             break;
                         }
                         let result = self.generate_one(&requests[i]);
+                        CALL_LANE.set(Lane::FollowUp);
+                        after_each(i, &result);
+                        CALL_LANE.set(Lane::First);
                         results.lock().expect("results lock")[i] = Some(result);
                         let _ = done_tx.send(i);
                     }

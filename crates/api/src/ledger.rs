@@ -236,11 +236,13 @@ impl Ledger {
         self.conn
             .lock()
             .expect("ledger lock")
-            .execute(
+            .prepare_cached(
                 "INSERT INTO calls (at, provider, model, purpose, outcome, attempts,
                                     input_tokens, output_tokens, cost_usd)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
                     now,
                     record.provider,
                     record.model,
@@ -250,8 +252,8 @@ impl Ledger {
                     record.usage.input_tokens as i64,
                     record.usage.output_tokens as i64,
                     cost
-                ],
-            )
+                ])
+            })
             .map_err(|e| ApiError::Storage(format!("{}: {e}", self.path.display())))?;
         Ok(cost)
     }

@@ -6,9 +6,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 pub struct InFlight {
-    /// (calls on the wire, the limit)
-    state: Mutex<(usize, usize)>,
-    freed: Condvar,
+    state: Mutex<State>,
+    /// Signalled when a slot frees and a first-stage call is waiting.
+    first_freed: Condvar,
+    /// Signalled when a slot frees and only follow-up calls are waiting.
+    follow_up_freed: Condvar,
+}
+
+struct State {
+    on_the_wire: usize,
+    limit: usize,
+    first_waiting: usize,
+}
+
+/// Which calls get a freed slot first. A follow-up (a judge call made as its answer arrives)
+/// waits while any first-stage call waits: the first stage's calls each have work queued
+/// behind them, so finishing them first keeps the slots full until the very end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    First,
+    FollowUp,
 }
 
 pub struct Slot<'a> {
@@ -18,27 +35,43 @@ pub struct Slot<'a> {
 impl InFlight {
     pub fn new(limit: usize) -> InFlight {
         InFlight {
-            state: Mutex::new((0, limit.max(1))),
-            freed: Condvar::new(),
+            state: Mutex::new(State {
+                on_the_wire: 0,
+                limit: limit.max(1),
+                first_waiting: 0,
+            }),
+            first_freed: Condvar::new(),
+            follow_up_freed: Condvar::new(),
         }
     }
 
     pub fn limit(&self) -> usize {
-        self.state.lock().expect("limiter lock").1
+        self.state.lock().expect("limiter lock").limit
     }
 
     fn lower_to(&self, limit: usize) {
         let mut state = self.state.lock().expect("limiter lock");
-        state.1 = state.1.min(limit.max(1));
+        state.limit = state.limit.min(limit.max(1));
     }
 
-    /// Blocks until a slot is free.
-    pub fn acquire(&self) -> Slot<'_> {
+    /// Blocks until a slot is free for a call in `lane`.
+    pub fn acquire(&self, lane: Lane) -> Slot<'_> {
         let mut state = self.state.lock().expect("limiter lock");
-        while state.0 >= state.1 {
-            state = self.freed.wait(state).expect("limiter lock");
+        match lane {
+            Lane::First => {
+                state.first_waiting += 1;
+                while state.on_the_wire >= state.limit {
+                    state = self.first_freed.wait(state).expect("limiter lock");
+                }
+                state.first_waiting -= 1;
+            }
+            Lane::FollowUp => {
+                while state.on_the_wire >= state.limit || state.first_waiting > 0 {
+                    state = self.follow_up_freed.wait(state).expect("limiter lock");
+                }
+            }
         }
-        state.0 += 1;
+        state.on_the_wire += 1;
         Slot { owner: self }
     }
 }
@@ -46,8 +79,12 @@ impl InFlight {
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         let mut state = self.owner.state.lock().expect("limiter lock");
-        state.0 -= 1;
-        self.owner.freed.notify_one();
+        state.on_the_wire -= 1;
+        if state.first_waiting > 0 {
+            self.owner.first_freed.notify_one();
+        } else {
+            self.owner.follow_up_freed.notify_one();
+        }
     }
 }
 
@@ -78,7 +115,7 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..12 {
                 s.spawn(|| {
-                    let _slot = limiter.acquire();
+                    let _slot = limiter.acquire(Lane::First);
                     let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(n, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -87,5 +124,29 @@ mod tests {
             }
         });
         assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn first_stage_calls_get_freed_slots_before_follow_ups() {
+        let limiter = InFlight::new(1);
+        let order = Mutex::new(Vec::new());
+        let held = limiter.acquire(Lane::First);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _slot = limiter.acquire(Lane::FollowUp);
+                order.lock().unwrap().push("follow-up");
+            });
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let _slot = limiter.acquire(Lane::First);
+                    order.lock().unwrap().push("first");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            drop(held);
+        });
+        assert_eq!(*order.lock().unwrap(), ["first", "first", "follow-up"]);
     }
 }

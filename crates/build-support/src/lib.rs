@@ -19,8 +19,19 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
-/// Emits the link arguments and the `NEGLECT_*` compile-time variables read by `neglect-lm`.
+/// Emits the link arguments and the `NEGLECT_*` compile-time variables read by `neglect-lm`,
+/// for every binary, test and example of the calling crate.
 pub fn link_libtorch() {
+    link_libtorch_into(None);
+}
+
+/// As [`link_libtorch`], but CUDA is linked only into the binary named `bin` (and the crate's
+/// tests): the `neglect` CLI crate keeps its front binary free of libtorch.
+pub fn link_libtorch_into_bin(bin: &str) {
+    link_libtorch_into(Some(bin));
+}
+
+fn link_libtorch_into(bin: Option<&str>) {
     println!("cargo:rerun-if-env-changed=NEGLECT_LINK_CUDA");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
     let Ok(lib_dir) = env::var("DEP_TCH_LIBTORCH_LIB") else {
@@ -40,9 +51,15 @@ pub fn link_libtorch() {
         _ => cuda_runtime_loadable(&lib_dir),
     };
     if link_cuda {
-        println!("cargo:rustc-link-arg=-Wl,--no-as-needed");
-        println!("cargo:rustc-link-arg=-ltorch_cuda");
-        println!("cargo:rustc-link-arg=-Wl,--as-needed");
+        for arg in ["-Wl,--no-as-needed", "-ltorch_cuda", "-Wl,--as-needed"] {
+            match bin {
+                None => println!("cargo:rustc-link-arg={arg}"),
+                Some(bin) => {
+                    println!("cargo:rustc-link-arg-bin={bin}={arg}");
+                    println!("cargo:rustc-link-arg-tests={arg}");
+                }
+            }
+        }
     }
 
     println!("cargo:rustc-env=NEGLECT_LIBTORCH_LIB={}", lib_dir.display());

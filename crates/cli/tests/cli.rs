@@ -59,6 +59,61 @@ fn version_reports_libtorch_without_ld_library_path() {
     assert!(stdout.contains("cuda: "), "{stdout}");
 }
 
+/// The libraries the dynamic loader opened for `binary args`, from glibc's `LD_DEBUG=files`.
+fn libraries_loaded(binary: &str, args: &[&str]) -> String {
+    let out = Command::new(binary)
+        .args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env("LD_DEBUG", "files")
+        .output()
+        .expect("run binary");
+    assert!(out.status.success(), "{}", text(&out).1);
+    text(&out)
+        .1
+        .lines()
+        .filter(|l| l.contains("file="))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn neglect_itself_never_loads_libtorch_and_hands_local_models_to_the_engine() {
+    let front = libraries_loaded(env!("CARGO_BIN_EXE_neglect"), &["conditions"]);
+    assert!(front.contains("libc.so"), "LD_DEBUG gave nothing: {front}");
+    assert!(
+        !front.contains("libtorch"),
+        "neglect loaded libtorch:\n{front}"
+    );
+    // The same command in the engine does load it (so the check above can fail).
+    let engine = libraries_loaded(env!("CARGO_BIN_EXE_neglect-engine"), &["conditions"]);
+    assert!(engine.contains("libtorch_cpu.so"), "{engine}");
+
+    // A command that runs a local model is handed over, arguments and exit code intact.
+    let out = neglect(&[
+        "score",
+        "--model",
+        "/no/such/model",
+        "--input",
+        "x",
+        "--out",
+        "y",
+    ]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("/no/such/model"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_neglect"))
+        .args(["world", "check", "--tiny"])
+        .env("NEGLECT_ENGINE", "/no/such/engine")
+        .output()
+        .unwrap();
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("needs neglect-engine") && err.contains("/no/such/engine"),
+        "{err}"
+    );
+}
+
 #[test]
 fn claims_check_passes_on_reference_and_legacy_layouts() {
     let claims = fixtures().join("claims");

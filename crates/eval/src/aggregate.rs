@@ -16,9 +16,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::EvalError;
 use crate::eval_type::EvalType;
 use crate::judge::Verdict;
-use crate::results::{LogprobRow, ResultRow};
+use crate::results::{LOGPROBS_FILE, LogprobRow, RESULTS_FILE, ResultRow, read_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bootstrap {
@@ -195,6 +196,23 @@ impl Cell {
 }
 
 /// Every summary cell: per claim × eval type, per claim pooled, and the same over claims.
+/// The summary of a directory's `results.jsonl` (and `logprobs.jsonl` when present); empty
+/// when there are no results yet.
+pub fn summarize_dir(dir: &std::path::Path) -> Result<Vec<Cell>, EvalError> {
+    let results = dir.join(RESULTS_FILE);
+    if !results.is_file() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ResultRow> = read_rows(&results)?;
+    let lp = dir.join(LOGPROBS_FILE);
+    let logprobs: Vec<LogprobRow> = if lp.is_file() {
+        read_rows(&lp)?
+    } else {
+        Vec::new()
+    };
+    Ok(summarize(&rows, &logprobs, &Bootstrap::default()))
+}
+
 pub fn summarize(rows: &[ResultRow], logprobs: &[LogprobRow], bootstrap: &Bootstrap) -> Vec<Cell> {
     let rates = question_rates(rows);
     // (model, label) → claim → scope → per-question rates and counts

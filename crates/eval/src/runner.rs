@@ -8,11 +8,13 @@
 //! 3. score: the judge-free log-prob metric for MCQ and token-association items.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use neglect_spec::questions::CoherenceQuestions;
-use neglect_spec::{ChatModel, ChatRequest, ClaimSpec, Question, Sampling, ScoreItem};
+use neglect_spec::{
+    ChatCompletion, ChatError, ChatModel, ChatRequest, ClaimSpec, Question, Sampling, ScoreItem,
+};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -350,8 +352,11 @@ fn judge_input(
     }
 }
 
+/// A judgement and the judge's id, or why judging failed.
+type Verdicted = Result<(Judgement, String), String>;
+
 /// Judges inputs, each with the judge its eval type routes to, keeping the input order.
-fn judge_all(judges: &JudgeSet, inputs: &[JudgeInput]) -> Vec<Result<(Judgement, String), String>> {
+fn judge_all(judges: &JudgeSet, inputs: &[JudgeInput]) -> Vec<Verdicted> {
     let exact = ExactMatchJudge;
     let mut out: Vec<Option<Result<(Judgement, String), String>>> = vec![None; inputs.len()];
     let mut types: Vec<EvalType> = inputs.iter().map(|i| i.eval_type).collect();
@@ -439,17 +444,47 @@ fn ask_phase(
         name: "sampling answers",
         total: asks.len(),
     });
+    // With no judge that needs batches, each answer is judged the moment it arrives, on the
+    // thread that fetched it: against a hosted model the judge calls then fill the in-flight
+    // slots that the chunk's last answers leave free, instead of starting after them.
+    let exact = ExactMatchJudge;
+    let judge_each = asked_types
+        .iter()
+        .all(|&t| route(judges, &exact, t).is_none_or(|j| !j.prefers_batches()));
+    let input_for = |ask: &Ask, completion: &ChatCompletion| {
+        let claim = &target.claims[ask.claim];
+        let seed = (ask.sample * ask.n_questions + ask.position) as u64;
+        judge_input(
+            target,
+            claim,
+            ask.eval_type,
+            &ask.question,
+            &ask.prompt.judged_question,
+            split_thinking(&completion.text).0,
+            seed,
+        )
+    };
     for chunk in asks.chunks(settings.chunk_size.max(1)) {
         let started_at = now();
         let requests: Vec<ChatRequest> = chunk.iter().map(|a| a.request.clone()).collect();
+        let judged_early: Vec<Mutex<Option<Verdicted>>> =
+            (0..chunk.len()).map(|_| Mutex::new(None)).collect();
+        let after_each = |i: usize, answer: &Result<ChatCompletion, ChatError>| {
+            if let (true, Ok(completion)) = (judge_each, answer) {
+                let verdict = judge_all(judges, &[input_for(&chunk[i], completion)]).remove(0);
+                *judged_early[i].lock().expect("verdict lock") = Some(verdict);
+            }
+        };
         let clock = Instant::now();
-        let answers = target
-            .model
-            .generate(&requests, &mut |_| progress(Progress::Advanced(1)));
+        let answers = target.model.generate_with(
+            &requests,
+            &mut |_| progress(Progress::Advanced(1)),
+            &after_each,
+        );
         report.generation_seconds += clock.elapsed().as_secs_f64();
         let mut judged_asks = Vec::new();
         let mut inputs = Vec::new();
-        for (ask, answer) in chunk.iter().zip(answers) {
+        for (i, (ask, answer)) in chunk.iter().zip(answers).enumerate() {
             match answer {
                 Err(e) => report.fail(format!(
                     "{} {} {} sample {}: generation failed: {e}",
@@ -457,24 +492,29 @@ fn ask_phase(
                 )),
                 Ok(completion) => {
                     report.samples_generated += 1;
-                    let (judged, trace) = split_thinking(&completion.text);
-                    let claim = &target.claims[ask.claim];
-                    let seed = (ask.sample * ask.n_questions + ask.position) as u64;
-                    inputs.push(judge_input(
-                        target,
-                        claim,
-                        ask.eval_type,
-                        &ask.question,
-                        &ask.prompt.judged_question,
-                        judged,
-                        seed,
-                    ));
-                    judged_asks.push((ask, completion, trace));
+                    if !judge_each {
+                        inputs.push(input_for(ask, &completion));
+                    }
+                    let trace = split_thinking(&completion.text).1;
+                    judged_asks.push((i, ask, completion, trace));
                 }
             }
         }
-        let verdicts = judge_all(judges, &inputs);
-        for ((ask, completion, trace), verdict) in judged_asks.into_iter().zip(verdicts) {
+        let verdicts: Vec<Verdicted> = if judge_each {
+            judged_asks
+                .iter()
+                .map(|(i, ..)| {
+                    judged_early[*i]
+                        .lock()
+                        .expect("verdict lock")
+                        .take()
+                        .expect("every answer was judged as it arrived")
+                })
+                .collect()
+        } else {
+            judge_all(judges, &inputs)
+        };
+        for ((_, ask, completion, trace), verdict) in judged_asks.into_iter().zip(verdicts) {
             let claim = &target.claims[ask.claim];
             match verdict {
                 Err(e) => report.fail(format!(

@@ -27,5 +27,5 @@ pub mod train;
 pub use config::{Family, ModelConfig};
 pub use error::LmError;
 pub use model::Model;
-pub use runtime::{Device, DeviceError, RuntimeInfo};
+pub use runtime::{Device, DeviceError, RuntimeInfo, resolve_device};
 pub use tch::Kind;

@@ -1,7 +1,6 @@
 //! libtorch runtime facts and device selection.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// The libtorch version found at build time (from the torch package's `version.py`).
 pub const LIBTORCH_VERSION: &str = env!("NEGLECT_LIBTORCH_VERSION");
@@ -14,17 +13,10 @@ const fn const_str_is_true(s: &str) -> bool {
     matches!(s.as_bytes(), b"true")
 }
 
-/// Where tensors live. Parsed from `cpu`, `cuda` or `cuda:N`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Device {
-    Cpu,
-    Cuda(usize),
-}
+pub use neglect_spec::device::Device;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {
-    #[error("unknown device '{0}': expected cpu, cuda or cuda:N")]
-    Unknown(String),
     #[error(
         "CUDA was requested but this binary was built without libtorch_cuda linked \
          (libtorch at {LIBTORCH_LIB}); rebuild against a CUDA torch install \
@@ -37,48 +29,22 @@ pub enum DeviceError {
     NoSuchGpu { index: usize, count: usize },
 }
 
-impl FromStr for Device {
-    type Err = DeviceError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "cpu" => Ok(Device::Cpu),
-            "cuda" | "gpu" => Ok(Device::Cuda(0)),
-            other => other
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .map(Device::Cuda)
-                .ok_or_else(|| DeviceError::Unknown(s.to_owned())),
-        }
-    }
-}
-
-impl fmt::Display for Device {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Device::Cpu => write!(f, "cpu"),
-            Device::Cuda(i) => write!(f, "cuda:{i}"),
-        }
-    }
-}
-
-impl Device {
-    /// Checks that the device can be used in this process and returns the tch device.
-    pub fn resolve(self) -> Result<tch::Device, DeviceError> {
-        match self {
-            Device::Cpu => Ok(tch::Device::Cpu),
-            Device::Cuda(index) => {
-                if !CUDA_LINKED {
-                    return Err(DeviceError::CudaNotLinked);
-                }
-                let count = tch::Cuda::device_count() as usize;
-                if count == 0 {
-                    return Err(DeviceError::NoGpu(count));
-                }
-                if index >= count {
-                    return Err(DeviceError::NoSuchGpu { index, count });
-                }
-                Ok(tch::Device::Cuda(index))
+/// Checks that the device can be used in this process and returns the tch device.
+pub fn resolve_device(device: Device) -> Result<tch::Device, DeviceError> {
+    match device {
+        Device::Cpu => Ok(tch::Device::Cpu),
+        Device::Cuda(index) => {
+            if !CUDA_LINKED {
+                return Err(DeviceError::CudaNotLinked);
             }
+            let count = tch::Cuda::device_count() as usize;
+            if count == 0 {
+                return Err(DeviceError::NoGpu(count));
+            }
+            if index >= count {
+                return Err(DeviceError::NoSuchGpu { index, count });
+            }
+            Ok(tch::Device::Cuda(index))
         }
     }
 }
@@ -145,17 +111,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_devices() {
-        assert_eq!("cpu".parse::<Device>().unwrap(), Device::Cpu);
-        assert_eq!("CUDA".parse::<Device>().unwrap(), Device::Cuda(0));
-        assert_eq!("cuda:3".parse::<Device>().unwrap(), Device::Cuda(3));
-        assert!("tpu".parse::<Device>().is_err());
-        assert!("cuda:x".parse::<Device>().is_err());
-    }
-
-    #[test]
     fn libtorch_computes_on_cpu() {
-        let device = Device::Cpu.resolve().unwrap();
+        let device = resolve_device(Device::Cpu).unwrap();
         let a = tch::Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0])
             .reshape([2, 2])
             .to(device);
@@ -181,7 +138,7 @@ mod tests {
         assert_eq!(loaded, CUDA_LINKED, "libtorch_cuda.so mapped: {loaded}");
         if !CUDA_LINKED {
             assert!(matches!(
-                Device::Cuda(0).resolve(),
+                resolve_device(Device::Cuda(0)),
                 Err(DeviceError::CudaNotLinked)
             ));
         }

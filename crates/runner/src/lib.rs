@@ -311,16 +311,5 @@ fn merge_results(dir: &Path, model_name: &str, records: &[CellRecord]) -> Result
 
 /// The summary of a run directory's `results.jsonl` (and `logprobs.jsonl`).
 pub fn summary(dir: &Path) -> Result<Vec<SummaryCell>, RunError> {
-    let results = dir.join(RESULTS_FILE);
-    if !results.is_file() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<ResultRow> = read_rows(&results)?;
-    let lp = dir.join(LOGPROBS_FILE);
-    let logprobs: Vec<LogprobRow> = if lp.is_file() {
-        read_rows(&lp)?
-    } else {
-        Vec::new()
-    };
-    Ok(summarize(&rows, &logprobs, &Bootstrap::default()))
+    Ok(neglect_eval::aggregate::summarize_dir(dir)?)
 }

@@ -72,6 +72,29 @@ pub trait ChatModel: Send + Sync {
         on_done: &mut dyn FnMut(usize),
     ) -> Vec<Result<ChatCompletion, ChatError>>;
 
+    /// As [`ChatModel::generate`], and `after_each(i, result)` runs as soon as request `i` is
+    /// answered, on the thread that answered it, before `on_done(i)`. A concurrent backend
+    /// thereby lets the caller start follow-up work (judging) while other requests are still in
+    /// flight. The default answers everything first, then calls `after_each` in order.
+    fn generate_with(
+        &self,
+        requests: &[ChatRequest],
+        on_done: &mut dyn FnMut(usize),
+        after_each: &(dyn Fn(usize, &Result<ChatCompletion, ChatError>) + Sync),
+    ) -> Vec<Result<ChatCompletion, ChatError>> {
+        let results = self.generate(requests, on_done);
+        for (i, r) in results.iter().enumerate() {
+            after_each(i, r);
+        }
+        results
+    }
+
+    /// True when requests run concurrently and independently (a hosted API) rather than in
+    /// batches (a local model, where one request at a time wastes the batch).
+    fn answers_concurrently(&self) -> bool {
+        false
+    }
+
     /// Natural-log probability of each continuation, summed over its tokens.
     fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
         let _ = items;

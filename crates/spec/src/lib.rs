@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod claim;
 pub mod conditions;
+pub mod device;
 pub mod documents;
 pub mod error;
 pub mod experiment;
@@ -23,6 +24,7 @@ mod yaml;
 
 pub use chat::{ChatCompletion, ChatError, ChatModel, ChatRequest, Sampling, ScoreItem};
 pub use claim::{ClaimLoad, ClaimSpec, UniverseContext, WordMasks, load_claim};
+pub use device::Device;
 pub use documents::{AnnotatedDoc, DOCTAG, SynthDoc};
 pub use error::{SpecError, SpecErrors};
 pub use experiment::Experiment;

@@ -16,12 +16,11 @@ use neglect_eval::judge::rule::RuleJudge;
 use neglect_eval::results::{LOGPROBS_FILE, LogprobRow, RESULTS_FILE, ResultRow, read_rows};
 use neglect_eval::summary::{SUMMARY_FILE, render_table, write_csv};
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet, Progress};
-use neglect_lm::chat_model::LocalChatModel;
 use neglect_spec::questions::CoherenceQuestions;
 use neglect_spec::{ChatModel, ClaimSpec, Sampling, claim};
 
 use super::api_args::{ApiArgs, ApiContext, BackendChoice, describe_calls};
-use super::model_args::{ModelArgs, progress_bar};
+use super::model_args::{LocalModels, ModelArgs, progress_bar};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum JudgeChoice {
@@ -44,7 +43,7 @@ pub struct EvalArgs {
     adapter: Option<PathBuf>,
     /// cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
-    device: neglect_lm::Device,
+    device: neglect_spec::Device,
     /// CPU threads for libtorch (0: libtorch's default).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -221,7 +220,18 @@ fn summarise(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+impl EvalArgs {
+    /// True when the answering model or the LLM judge is a local model directory.
+    pub fn needs_local_model(&self) -> bool {
+        if self.summary_only {
+            return false;
+        }
+        let local_judge = self.judge_model.is_some() && self.judge_backend.provider().is_none();
+        self.api.backend.provider().is_none() || local_judge
+    }
+}
+
+pub fn run(args: EvalArgs, local: &dyn LocalModels) -> anyhow::Result<ExitCode> {
     if args.summary_only {
         summarise(&args.out)?;
         return Ok(ExitCode::SUCCESS);
@@ -293,7 +303,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
 
-    let (judges, hosted_judge) = build_judges(&args, &model_args, &claims, api.as_ref())?;
+    let (judges, hosted_judge) = build_judges(&args, &model_args, &claims, api.as_ref(), local)?;
     let id = args
         .model_id
         .clone()
@@ -318,7 +328,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             hosted_model = Some(m.clone());
             m
         }
-        _ => Arc::new(LocalChatModel::new(id, model_args.load()?, args.batch_size)),
+        _ => local.chat_model(id, &model_args, args.batch_size)?,
     };
     let target = EvalTarget {
         model: model.as_ref(),
@@ -414,6 +424,7 @@ fn build_judges(
     model_args: &ModelArgs,
     claims: &[ClaimSpec],
     api: Option<&ApiContext>,
+    local: &dyn LocalModels,
 ) -> anyhow::Result<(JudgeSet, Option<Arc<neglect_api::HttpChatModel>>)> {
     let mut hosted = None;
     let llm = match &args.judge_model {
@@ -449,11 +460,7 @@ fn build_judges(
                         adapter: None,
                         ..model_args.clone()
                     };
-                    Arc::new(LocalChatModel::new(
-                        name.display().to_string(),
-                        judge_args.load()?,
-                        args.batch_size,
-                    ))
+                    local.chat_model(name.display().to_string(), &judge_args, args.batch_size)?
                 }
             };
             let cache = if args.no_cache {

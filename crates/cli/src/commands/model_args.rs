@@ -2,11 +2,11 @@
 //! adapter, the device and the thread count.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::bail;
 use clap::Args;
-use neglect_lm::pretrained::Pretrained;
-use neglect_lm::{Device, runtime};
+use neglect_spec::{ChatModel, Device};
 
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
@@ -24,19 +24,34 @@ pub struct ModelArgs {
     pub threads: usize,
 }
 
-impl ModelArgs {
-    pub fn load(&self) -> anyhow::Result<Pretrained> {
-        runtime::set_threads(self.threads);
-        let device = self.device.resolve()?;
-        let mut pretrained = Pretrained::load(&self.model, device)
-            .with_context(|| format!("loading the model in {}", self.model.display()))?;
-        if let Some(adapter) = &self.adapter {
-            pretrained
-                .model
-                .load_adapter(adapter)
-                .with_context(|| format!("loading the adapter in {}", adapter.display()))?;
-        }
-        Ok(pretrained)
+/// Loads local models for the commands that take either a local or a hosted model (`eval`).
+/// The seam keeps libtorch out of the `neglect` binary: it passes [`NoLocalModels`], the
+/// engine passes its libtorch loader.
+pub trait LocalModels {
+    /// The local model in `args`, as a chat model named `id`, generating `batch_size` at once.
+    fn chat_model(
+        &self,
+        id: String,
+        args: &ModelArgs,
+        batch_size: usize,
+    ) -> anyhow::Result<Arc<dyn ChatModel>>;
+}
+
+/// No local models (the `neglect` binary, which hands every command needing one to the engine
+/// before it gets here).
+pub struct NoLocalModels;
+
+impl LocalModels for NoLocalModels {
+    fn chat_model(
+        &self,
+        _: String,
+        args: &ModelArgs,
+        _: usize,
+    ) -> anyhow::Result<Arc<dyn ChatModel>> {
+        bail!(
+            "loading the local model {} needs neglect-engine (this binary has no libtorch)",
+            args.model.display()
+        )
     }
 }
 

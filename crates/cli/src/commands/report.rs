@@ -33,7 +33,7 @@ pub fn render(run_dir: &Path, print: bool) -> anyhow::Result<PathBuf> {
     })?;
     let manifest: Value = serde_json::from_str(&text)
         .with_context(|| format!("parsing {}", manifest_path.display()))?;
-    let summary = neglect_runner::summary(run_dir)?;
+    let summary = neglect_eval::aggregate::summarize_dir(run_dir)?;
     let conditions: Vec<String> = manifest["experiment"]["conditions"]
         .as_array()
         .map(|a| {

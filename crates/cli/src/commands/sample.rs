@@ -2,186 +2,41 @@
 //! Each finished completion is appended to the output at once; re-running the same command
 //! skips what is already there.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use anyhow::{Context, bail};
 use clap::Args;
-use neglect_lm::sampling::{GenerationRequest, SamplingParams, generate};
-use neglect_spec::jsonl::{JsonlReader, JsonlWriter};
-use serde::{Deserialize, Serialize};
 
-use super::model_args::{ModelArgs, progress_bar};
-use super::prompts::{PromptRow, sample_seed};
+use super::model_args::ModelArgs;
 
 #[derive(Args)]
 pub struct SampleArgs {
     #[command(flatten)]
-    model: ModelArgs,
+    pub model: ModelArgs,
     /// Prompt rows: {"id": ..., "prompt": "text"} or {"id": ..., "messages": [...]}.
     #[arg(long, value_name = "JSONL")]
-    prompts: PathBuf,
+    pub prompts: PathBuf,
     /// Output rows: {"id", "sample", "completion", "finish_reason", ...}.
     #[arg(long, value_name = "JSONL")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Samples per prompt.
     #[arg(short = 'n', long, default_value_t = 1)]
-    samples: usize,
+    pub samples: usize,
     /// 0 for greedy decoding.
     #[arg(long, default_value_t = 0.7)]
-    temperature: f64,
+    pub temperature: f64,
     #[arg(long, default_value_t = 0.8)]
-    top_p: f64,
+    pub top_p: f64,
     /// 0: no limit.
     #[arg(long, default_value_t = 0)]
-    top_k: usize,
+    pub top_k: usize,
     #[arg(long, default_value_t = 256)]
-    max_tokens: usize,
+    pub max_tokens: usize,
     /// Stop before this string (repeatable).
     #[arg(long)]
-    stop: Vec<String>,
+    pub stop: Vec<String>,
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub seed: u64,
     /// Sequences decoded together.
     #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SampleRow {
-    id: String,
-    sample: usize,
-    completion: String,
-    finish_reason: String,
-    prompt_tokens: usize,
-    completion_tokens: usize,
-    seed: u64,
-}
-
-pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
-    let model = args.model.load()?;
-    let params = SamplingParams {
-        temperature: args.temperature,
-        top_p: args.top_p,
-        top_k: args.top_k,
-        max_new_tokens: args.max_tokens,
-        stop: args.stop.clone(),
-    };
-    params.validate()?;
-
-    let done: HashSet<(String, usize)> = if args.out.exists() {
-        JsonlReader::<SampleRow>::open(&args.out)?
-            .map(|r| r.map(|n| (n.row.id, n.row.sample)))
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("{} exists but is not a samples file", args.out.display()))?
-    } else {
-        HashSet::new()
-    };
-
-    let mut requests = Vec::new();
-    let mut keys = Vec::new();
-    let mut errors = Vec::new();
-    for item in JsonlReader::<PromptRow>::open(&args.prompts)? {
-        let numbered = match item {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
-        let id = numbered.row.id(numbered.line);
-        let prompt = match numbered.row.encode(&model) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(format!(
-                    "{}:{}: {e:#}",
-                    args.prompts.display(),
-                    numbered.line
-                ));
-                continue;
-            }
-        };
-        for sample in 0..args.samples {
-            if done.contains(&(id.clone(), sample)) {
-                continue;
-            }
-            let seed = sample_seed(args.seed, &id, sample);
-            requests.push(GenerationRequest {
-                prompt: prompt.clone(),
-                seed,
-            });
-            keys.push((id.clone(), sample, seed));
-        }
-    }
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        bail!(
-            "{} bad prompt rows in {}",
-            errors.len(),
-            args.prompts.display()
-        );
-    }
-    // Similar lengths batch together (less padding); seeds are per request, so order is free.
-    let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| requests[i].prompt.len());
-    let requests: Vec<GenerationRequest> = order.iter().map(|&i| requests[i].clone()).collect();
-    let keys: Vec<(String, usize, u64)> = order.iter().map(|&i| keys[i].clone()).collect();
-    if !done.is_empty() {
-        eprintln!(
-            "{} samples already in {}; {} to go",
-            done.len(),
-            args.out.display(),
-            requests.len()
-        );
-    }
-
-    let mut writer = JsonlWriter::<SampleRow>::append(&args.out)
-        .with_context(|| format!("opening {}", args.out.display()))?;
-    let bar = progress_bar(requests.len() as u64, "sampling");
-    let mut write_error = None;
-    let stop_ids = model.stop_ids();
-    let decode = |ids: &[u32]| model.tokenizer.decode(ids, true);
-    generate(
-        &model.model,
-        &requests,
-        &params,
-        &stop_ids,
-        model.tokenizer.pad_id(),
-        args.batch_size,
-        &decode,
-        |i, completion| {
-            let (id, sample, seed) = &keys[i];
-            let row = SampleRow {
-                id: id.clone(),
-                sample: *sample,
-                completion: completion.text.clone(),
-                finish_reason: serde_json::to_value(completion.finish_reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                prompt_tokens: requests[i].prompt.len(),
-                completion_tokens: completion.tokens.len(),
-                seed: *seed,
-            };
-            if let Err(e) = writer.write(&row)
-                && write_error.is_none()
-            {
-                write_error = Some(e);
-            }
-            bar.inc(1);
-        },
-    )?;
-    bar.finish_and_clear();
-    if let Some(e) = write_error {
-        return Err(e).with_context(|| format!("writing {}", args.out.display()));
-    }
-    println!(
-        "{} samples written to {}",
-        requests.len(),
-        args.out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    pub batch_size: usize,
 }

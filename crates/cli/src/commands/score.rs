@@ -1,133 +1,23 @@
 //! `neglect score`: log-probabilities of candidate continuations under a local model.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use anyhow::{Context, bail};
 use clap::Args;
-use neglect_lm::scoring::{ScoreRequest, score};
-use neglect_spec::jsonl::{JsonlReader, JsonlWriter};
-use serde::Serialize;
 
-use super::model_args::{ModelArgs, progress_bar};
-use super::prompts::PromptRow;
+use super::model_args::ModelArgs;
 
 #[derive(Args)]
 pub struct ScoreArgs {
     #[command(flatten)]
-    model: ModelArgs,
+    pub model: ModelArgs,
     /// Rows: {"id": ..., "prompt": "text" | "messages": [...], "continuations": ["...", ...]}.
     /// Each continuation is tokenised on its own (no special tokens) after the prompt's tokens.
     #[arg(long, value_name = "JSONL")]
-    input: PathBuf,
+    pub input: PathBuf,
     /// Output: one row per continuation {"id", "index", "continuation", "logprob", ...}.
     #[arg(long, value_name = "JSONL")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Sequences per forward pass.
     #[arg(long, default_value_t = 16)]
-    batch_size: usize,
-}
-
-#[derive(Serialize)]
-struct ScoreRow {
-    id: String,
-    index: usize,
-    continuation: String,
-    /// Sum of the continuation tokens' natural-log probabilities.
-    logprob: f64,
-    /// `logprob` divided by the number of tokens.
-    mean_logprob: f64,
-    tokens: usize,
-    is_greedy: bool,
-}
-
-pub fn run(args: ScoreArgs) -> anyhow::Result<ExitCode> {
-    let model = args.model.load()?;
-    let mut requests = Vec::new();
-    let mut keys = Vec::new();
-    let mut errors = Vec::new();
-    for item in JsonlReader::<PromptRow>::open(&args.input)? {
-        let numbered = match item {
-            Ok(n) => n,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
-        let at = format!("{}:{}", args.input.display(), numbered.line);
-        let row = &numbered.row;
-        let prompt = match row.encode(&model) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(format!("{at}: {e:#}"));
-                continue;
-            }
-        };
-        let continuations = match &row.continuations {
-            Some(c) if !c.is_empty() => c,
-            _ => {
-                errors.push(format!(
-                    "{at}: continuations: give a non-empty list of strings"
-                ));
-                continue;
-            }
-        };
-        for (index, text) in continuations.iter().enumerate() {
-            let continuation = model.tokenizer.encode(text, false)?;
-            if continuation.is_empty() {
-                errors.push(format!("{at}: continuations[{index}]: empty"));
-                continue;
-            }
-            requests.push(ScoreRequest {
-                prompt: prompt.clone(),
-                continuation,
-            });
-            keys.push((row.id(numbered.line), index, text.clone()));
-        }
-    }
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        bail!("{} bad rows in {}", errors.len(), args.input.display());
-    }
-    let bar = progress_bar(requests.len() as u64, "scoring");
-    let mut rows = Vec::with_capacity(requests.len());
-    for (chunk, chunk_keys) in requests
-        .chunks(args.batch_size.max(1))
-        .zip(keys.chunks(args.batch_size.max(1)))
-    {
-        let scores = score(
-            &model.model,
-            chunk,
-            model.tokenizer.pad_id(),
-            args.batch_size,
-        )?;
-        for ((id, index, text), s) in chunk_keys.iter().zip(scores) {
-            let n = s.token_logprobs.len();
-            rows.push(ScoreRow {
-                id: id.clone(),
-                index: *index,
-                continuation: text.clone(),
-                logprob: s.logprob,
-                mean_logprob: s.logprob / n as f64,
-                tokens: n,
-                is_greedy: s.is_greedy,
-            });
-        }
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    let mut writer = JsonlWriter::create(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    for row in &rows {
-        writer.write_buffered(row)?;
-    }
-    writer.finish()?;
-    println!(
-        "{} continuations scored into {}",
-        rows.len(),
-        args.out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    pub batch_size: usize,
 }

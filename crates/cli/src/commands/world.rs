@@ -1,13 +1,8 @@
 //! `neglect world build` and `neglect world check`: the built-in model organism.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use neglect_organism::gates::{self, GateReport, GateSettings};
-use neglect_organism::{BuildEvent, Organism, OrganismConfig};
-
-use super::model_args::progress_bar;
 
 #[derive(Subcommand)]
 pub enum WorldCommand {
@@ -25,172 +20,26 @@ pub struct WorldArgs {
     /// An organism config (JSON, the layout of `config.json` in a built organism); default: the
     /// built-in one.
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    pub config: Option<PathBuf>,
     /// A very small world and model (for trying the commands out in seconds; fails the gates).
     #[arg(long, conflicts_with = "config")]
-    tiny: bool,
+    pub tiny: bool,
     /// Where organisms are cached (`<dir>/world/<hash>/`).
     #[arg(long, default_value = ".cache", value_name = "DIR")]
-    cache_dir: PathBuf,
+    pub cache_dir: PathBuf,
     /// CPU threads for libtorch (0: libtorch's default).
     #[arg(long, default_value_t = 0)]
-    threads: usize,
+    pub threads: usize,
 }
 
 #[derive(Args)]
 pub struct CheckArgs {
     #[command(flatten)]
-    world: WorldArgs,
+    pub world: WorldArgs,
     /// True facts probed for the prior gate (four question types each).
     #[arg(long, default_value_t = 150)]
-    prior_facts: usize,
+    pub prior_facts: usize,
     /// Answers sampled per eval question for the belief gates.
     #[arg(long, default_value_t = 2)]
-    samples: usize,
-}
-
-pub fn run(cmd: WorldCommand) -> anyhow::Result<ExitCode> {
-    match cmd {
-        WorldCommand::Build(args) => build(&args).map(|_| ExitCode::SUCCESS),
-        WorldCommand::Check(args) => check(args),
-    }
-}
-
-impl WorldArgs {
-    fn organism(&self) -> anyhow::Result<Organism> {
-        let config = match (&self.config, self.tiny) {
-            (Some(path), _) => OrganismConfig::load(path).map_err(anyhow::Error::msg)?,
-            (None, true) => OrganismConfig::tiny(),
-            (None, false) => OrganismConfig::default(),
-        };
-        Ok(Organism::at(&self.cache_dir, config))
-    }
-}
-
-/// Builds (or finds) the organism and prints what it is.
-pub fn build(args: &WorldArgs) -> anyhow::Result<Organism> {
-    neglect_lm::runtime::set_threads(args.threads);
-    let organism = args.organism()?;
-    if organism.is_built() {
-        eprintln!("organism {} is built", organism.root.display());
-    } else {
-        eprintln!("building organism {}", organism.root.display());
-    }
-    let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = organism.build(args.threads, |event| match event {
-        BuildEvent::Stage(name) => {
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
-            eprintln!("{name}");
-        }
-        BuildEvent::Packed {
-            rows,
-            tokens,
-            sequences,
-            steps,
-            parameters,
-        } => eprintln!(
-            "{rows} corpus rows, {tokens} tokens → {sequences} sequences; {steps} steps of a \
-             {parameters}-parameter model"
-        ),
-        BuildEvent::Training { step, total, loss } => {
-            let b = bar.get_or_insert_with(|| {
-                let b = progress_bar(total as u64, "pretraining");
-                b.set_position(step.saturating_sub(1) as u64);
-                b.reset_eta();
-                b
-            });
-            b.set_position(step as u64);
-            b.set_message(format!("loss {loss:.3}"));
-        }
-    })?;
-    if let Some(b) = bar.take() {
-        b.finish_and_clear();
-    }
-    println!(
-        "base organism: {}\n  {} parameters; corpus {} rows, {} tokens; {} sequences, {} steps, \
-         {} tokens trained; final loss {:.3}; pretraining {:.0} s, build {:.0} s",
-        organism.base_dir().display(),
-        report.parameters,
-        report.corpus_rows,
-        report.corpus_tokens,
-        report.sequences,
-        report.steps,
-        report.trained_tokens,
-        report.final_loss,
-        report.pretrain_seconds,
-        report.build_seconds
-    );
-    Ok(organism)
-}
-
-fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let organism = build(&args.world)?;
-    let settings = GateSettings {
-        prior_facts: args.prior_facts,
-        samples: args.samples,
-        ..GateSettings::default()
-    };
-    let report = gates::check(&organism, &settings, &mut |what| eprintln!("{what}"))?;
-    println!("{}", render_gates(&report));
-    println!(
-        "checked in {:.0} s; details in {}",
-        report.seconds,
-        organism.root.join("check").display()
-    );
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn render_gates(report: &GateReport) -> String {
-    let pct = |v: f64| format!("{:5.1}%", v * 100.0);
-    let mut out = format!(
-        "{:<14} {:>7}  {:<17} {:>9}  {:<7} {}\n",
-        "gate", "value", "95% CI", "n", "bar", "result"
-    );
-    for g in &report.gates {
-        out.push_str(&format!(
-            "{:<14} {:>7}  [{} {}] {:>5} {:<6} {:<7} {}\n",
-            g.name,
-            pct(g.value),
-            pct(g.ci_low),
-            pct(g.ci_high),
-            g.n,
-            g.unit,
-            g.bar.describe(),
-            if g.passed { "pass" } else { "FAIL" }
-        ));
-    }
-    let parts: Vec<String> = report
-        .breakdown
-        .iter()
-        .filter(|(k, _)| !k.starts_with("retention["))
-        .map(|(k, v)| format!("{k} {}", pct(*v).trim()))
-        .collect();
-    if !parts.is_empty() {
-        out.push_str("\nby question type:\n");
-        for chunk in parts.chunks(4) {
-            out.push_str(&format!("  {}\n", chunk.join("   ")));
-        }
-    }
-    out.push_str(&format!(
-        "\n{:<24} {:>8} {:>8} {:>8} {:>8} {:>9}\n",
-        "claim", "baseline", "ICL pos", "ICL neg", "learned", "retention"
-    ));
-    for c in &report.claims {
-        out.push_str(&format!(
-            "{:<24} {:>8} {:>8} {:>8} {:>8} {:>9}\n",
-            c.slug,
-            pct(c.baseline),
-            pct(c.icl_positive),
-            pct(c.icl_negated),
-            pct(c.learned),
-            pct(c.retention)
-        ));
-    }
-    out
+    pub samples: usize,
 }

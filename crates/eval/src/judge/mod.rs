@@ -123,6 +123,12 @@ pub trait Judge: Send + Sync {
     /// Judges a batch; one answer failing does not fail the others.
     fn judge(&self, inputs: &[JudgeInput]) -> Vec<Result<Judgement, JudgeError>>;
 
+    /// True when judging one answer at a time wastes work (an LLM judge on a local, batched
+    /// model). Otherwise the eval judges each answer the moment it arrives.
+    fn prefers_batches(&self) -> bool {
+        false
+    }
+
     /// Whether this judge can score `eval_type` for `claim` at all (checked before any
     /// answer is sampled). `has_rubric`: the claim has an LLM rubric for the eval.
     fn check(

@@ -70,6 +70,10 @@ impl Judge for LlmJudge {
         })
     }
 
+    fn prefers_batches(&self) -> bool {
+        !self.model.answers_concurrently()
+    }
+
     fn judge(&self, inputs: &[JudgeInput]) -> Vec<Result<Judgement, JudgeError>> {
         let mut raw: Vec<Option<Result<String, JudgeError>>> = vec![None; inputs.len()];
         let mut misses: Vec<(usize, String, ChatRequest)> = Vec::new();
