@@ -1,6 +1,6 @@
 //! In-process annotation throughput: the same row loop as `neglect annotate`, timed from
-//! reading the input to the last byte written, without the CLI's process start-up (the full
-//! binary links libtorch, whose initialisation alone takes about a quarter of a second).
+//! reading the input to the last byte written, without the CLI's process start-up and argument
+//! handling.
 //!
 //! `annotate_bench CONDITION CLAIM_DIR IN.jsonl OUT.jsonl` prints `docs/s marked`.
 
