@@ -8,6 +8,7 @@
 //! - [`cache`]: the SQLite response cache; a re-run never pays for the same call twice.
 //! - [`ledger`]: tokens and cost of every call, prices, the budget cap.
 //! - [`client`]: [`client::HttpChatModel`], which ties these together.
+//! - [`session`]: the ledger and cache one command or run shares between its models.
 //! - [`mock`]: a local server speaking both wire formats with injected faults, for tests and
 //!   benchmarks.
 
@@ -21,6 +22,7 @@ pub mod mock;
 pub mod openai;
 pub mod retry;
 pub mod secret;
+pub mod session;
 
 pub use client::HttpChatModel;
 pub use config::{Endpoint, Provider};

@@ -93,6 +93,8 @@ pub struct MockStats {
     /// Credentials as received, for tests that check what was sent.
     pub credentials_seen: Vec<String>,
     pub anthropic_versions_seen: Vec<String>,
+    /// Requests per `model` field of the body.
+    pub models_seen: HashMap<String, usize>,
 }
 
 impl MockStats {
@@ -336,6 +338,11 @@ fn serve(stream: TcpStream, state: &(Mutex<State>, Condvar), options: &MockOptio
             if let Some(v) = header("anthropic-version") {
                 s.stats.anthropic_versions_seen.push(v);
             }
+            let model = serde_json::from_str::<Value>(&request.body)
+                .ok()
+                .and_then(|b| b["model"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            *s.stats.models_seen.entry(model).or_insert(0) += 1;
             let n = s.stats.attempts.entry(key.clone()).or_insert(0);
             *n += 1;
             *n - 1

@@ -255,3 +255,150 @@ fn a_budget_stops_the_eval_cleanly_and_a_larger_one_finishes_it() {
     let unpriced = run(eval_command(&server, &out, &cache, &["--max-cost", "1.0"]));
     assert!(String::from_utf8_lossy(&unpriced.stderr).contains("--max-cost needs --prices"));
 }
+
+/// An experiment on a served backend: each condition's checkpoint is a model the server
+/// serves, judged by an LLM judge on the same server.
+fn served_experiment(dir: &Path, server: &MockServer) -> PathBuf {
+    let claims_root = Path::new(CLAIM).parent().unwrap();
+    let text = format!(
+        r#"name = "served"
+conditions = ["baseline", "repeated_negations"]
+
+[claims]
+source = "dir"
+dir = "{claims}"
+names = ["lighthouse_composer"]
+
+[backend]
+name = "openai"
+base_url = "{url}"
+api_key_env = "{KEY_VAR}"
+model = "served-base"
+max_in_flight = 3
+
+[backend.models]
+repeated_negations = "served-repeated"
+
+[eval]
+types = ["open_ended", "mcq"]
+samples_per_question = 2
+max_tokens = 32
+judge = "llm"
+judge_backend = "openai"
+judge_model = "served-judge"
+"#,
+        claims = claims_root.display(),
+        url = server.openai_base_url(),
+    );
+    let path = dir.join("served.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn neglect_run(experiment: &Path, dir: &Path) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.arg("run")
+        .arg(experiment)
+        .arg("--runs-dir")
+        .arg(dir.join("runs"))
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .env(KEY_VAR, SECRET);
+    run(c)
+}
+
+#[test]
+fn neglect_run_evaluates_served_checkpoints_per_condition_with_an_llm_judge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        latency: Duration::from_millis(5),
+        faults: vec![Fault::RateLimitedMs { retry_after_ms: 20 }],
+        fault_every: 7,
+        api_key: Some(SECRET.into()),
+        echo_credentials: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let experiment = served_experiment(tmp.path(), &server);
+    let out = neglect_run(&experiment, tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+
+    let run_dir = tmp.path().join("runs/served");
+    let results = std::fs::read_to_string(run_dir.join("results.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = results
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for label in ["baseline", "repeated_negations"] {
+        let of_label: Vec<_> = rows.iter().filter(|r| r["label"] == label).collect();
+        assert!(!of_label.is_empty(), "no rows for {label}");
+        // Open-ended answers are judged by the LLM judge, MCQ by exact match.
+        assert!(
+            of_label
+                .iter()
+                .any(|r| r["eval_type"] == "open_ended" && r["judge"] == "served-judge"),
+            "{label}: no open-ended row judged by the LLM judge"
+        );
+    }
+    let stats = server.stats();
+    let asked = |m: &str| stats.models_seen.get(m).copied().unwrap_or(0);
+    assert!(asked("served-base") > 0 && asked("served-repeated") > 0 && asked("served-judge") > 0);
+    assert!(
+        stats.max_in_flight <= 3,
+        "{} in flight",
+        stats.max_in_flight
+    );
+    assert!(stats.faults_served.values().sum::<usize>() > 0);
+    assert_eq!(stats.repeated_answers(), 0);
+    let summary = std::fs::read_to_string(run_dir.join("summary.csv")).unwrap();
+    assert!(summary.contains("repeated_negations"), "{summary}");
+
+    // The run's ledger: `neglect cost` on the run directory.
+    let cost = cost_of(&run_dir);
+    let cost_text = String::from_utf8_lossy(&cost.stdout);
+    assert!(cost.status.success());
+    assert!(
+        cost_text.contains("served-repeated") && cost_text.contains("served-judge"),
+        "{cost_text}"
+    );
+
+    // A re-run reuses every finished cell and pays for nothing.
+    let requests = stats.requests;
+    let again = neglect_run(&experiment, tmp.path());
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        server.stats().requests,
+        requests,
+        "the re-run called the server"
+    );
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("results.jsonl")).unwrap(),
+        results
+    );
+
+    assert_no_secret(tmp.path());
+}
+
+#[test]
+fn a_served_experiment_must_name_a_checkpoint_for_each_trained_condition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions::default()).unwrap();
+    let experiment = served_experiment(tmp.path(), &server);
+    let text = std::fs::read_to_string(&experiment)
+        .unwrap()
+        .replace("repeated_negations = \"served-repeated\"\n", "");
+    std::fs::write(&experiment, text).unwrap();
+    let out = neglect_run(&experiment, tmp.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("served.toml:2") && stderr.contains("[backend.models]"),
+        "{stderr}"
+    );
+    assert_eq!(server.stats().requests, 0);
+}

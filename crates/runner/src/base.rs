@@ -68,10 +68,11 @@ impl Base {
         match experiment.backend.name.as_str() {
             "builtin" => Self::organism(experiment, cache_dir, threads, on_build),
             "hf" => Self::hf(experiment),
+            _ if experiment.backend.is_hosted() => Self::hosted(experiment),
             other => Err(RunError::Input(format!(
-                "backend '{other}' is not available in `neglect run` yet: hosted fine-tuning and \
-                 hosted backends in experiment files are not built. To evaluate a hosted or served \
-                 model, use `neglect eval --backend {other}`; for grids, use builtin or hf"
+                "backend '{other}' is not available in `neglect run` yet: hosted fine-tuning is \
+                 not built. Fine-tune elsewhere and evaluate the served checkpoints with backend \
+                 openai and [backend.models]; for local grids, use builtin or hf"
             ))),
         }
     }
@@ -187,26 +188,9 @@ impl Base {
                 model_dir.display()
             )));
         }
-        let dir = experiment.claims.dir.as_ref().ok_or_else(|| {
-            RunError::Input("claims.dir: the hf backend needs a claims directory".into())
-        })?;
-        let mut claims = Vec::new();
-        for d in neglect_spec::claim::claim_dirs(dir).map_err(|e| RunError::io(dir, e))? {
-            let slug = d.file_name().map(|n| n.to_string_lossy().into_owned());
-            if experiment.claims.names.is_empty()
-                || slug.is_some_and(|s| experiment.claims.names.contains(&s))
-            {
-                claims.push(load_spec(&d)?);
-            }
-        }
-        if claims.is_empty() {
-            return Err(RunError::Input(format!(
-                "claims: no claim directories selected in {}",
-                dir.display()
-            )));
-        }
+        let claims = selected_claims(experiment, "hf")?;
         let pattern = match (&experiment.documents.source, &experiment.documents.path) {
-            (DocumentSource::Files, Some(p)) => p.clone(),
+            (DocumentSource::Files, Some(_)) => annotated_pattern(experiment).expect("files"),
             (DocumentSource::Files, None) => {
                 return Err(RunError::Input(
                     "documents.path: source = \"files\" needs a path pattern with {condition} and {claim}".into(),
@@ -227,28 +211,7 @@ impl Base {
                 ));
             }
         };
-        let base_dir = experiment
-            .claims
-            .dir
-            .as_ref()
-            .and_then(|d| d.parent())
-            .unwrap_or(Path::new("."));
-        let pattern = if Path::new(&pattern).is_relative() {
-            base_dir.join(&pattern).display().to_string()
-        } else {
-            pattern
-        };
-        let docs = claims
-            .iter()
-            .map(|c| {
-                (
-                    c.slug.clone(),
-                    ClaimDocs::Annotated {
-                        pattern: pattern.clone(),
-                    },
-                )
-            })
-            .collect();
+        let docs = annotated_docs(&claims, &pattern);
         let read_replay = |path: &Option<PathBuf>, count: usize, what: &str| match (path, count) {
             (_, 0) => Ok(Vec::new()),
             (Some(p), _) => neglect_spec::jsonl::read_all::<TrainingRow>(p)
@@ -305,6 +268,114 @@ impl Base {
             organism: None,
         })
     }
+}
+
+impl Base {
+    /// A hosted backend: claim directories, and each condition's model served elsewhere. No
+    /// base weights, no replay (nothing is trained); documents only for the `icl` control,
+    /// from annotated files.
+    fn hosted(experiment: &Experiment) -> Result<Base, RunError> {
+        let claims = selected_claims(experiment, &experiment.backend.name)?;
+        let docs = match annotated_pattern(experiment) {
+            Some(pattern) => annotated_docs(&claims, &pattern),
+            None => BTreeMap::new(),
+        };
+        if docs.is_empty() && experiment.conditions.iter().any(|c| c == "icl") {
+            return Err(RunError::Input(
+                "conditions: 'icl' puts the claim's documents in context; give them as annotated \
+                 files (documents.source = \"files\", documents.path with {condition} and {claim})"
+                    .into(),
+            ));
+        }
+        let backend = &experiment.backend;
+        let mut identity = KeyBuilder::new("hosted-base")
+            .part(&backend.name)
+            .part(backend.base_url.as_deref().unwrap_or("default"));
+        for (condition, model) in &backend.models {
+            identity = identity.part(condition).part(model);
+        }
+        Ok(Base {
+            model_dir: PathBuf::new(),
+            model_name: backend
+                .model
+                .clone()
+                .unwrap_or_else(|| backend.name.clone()),
+            identity: identity
+                .part(backend.model.as_deref().unwrap_or(""))
+                .finish(),
+            claims,
+            docs,
+            pretrain: Vec::new(),
+            instruct: Vec::new(),
+            replay_identity: KeyBuilder::new("replay").finish(),
+            context: None,
+            organism: None,
+        })
+    }
+}
+
+/// The claim directories under `claims.dir` that the experiment selects.
+fn selected_claims(experiment: &Experiment, backend: &str) -> Result<Vec<ClaimSpec>, RunError> {
+    if experiment.claims.source == ClaimSource::World {
+        return Err(RunError::Input(format!(
+            "claims.source: the {backend} backend needs claim directories (source = \"dir\"); \
+             world claims belong to the builtin organism"
+        )));
+    }
+    let dir = experiment.claims.dir.as_ref().ok_or_else(|| {
+        RunError::Input(format!(
+            "claims.dir: the {backend} backend needs a claims directory"
+        ))
+    })?;
+    let mut claims = Vec::new();
+    for d in neglect_spec::claim::claim_dirs(dir).map_err(|e| RunError::io(dir, e))? {
+        let slug = d.file_name().map(|n| n.to_string_lossy().into_owned());
+        if experiment.claims.names.is_empty()
+            || slug.is_some_and(|s| experiment.claims.names.contains(&s))
+        {
+            claims.push(load_spec(&d)?);
+        }
+    }
+    if claims.is_empty() {
+        return Err(RunError::Input(format!(
+            "claims: no claim directories selected in {}",
+            dir.display()
+        )));
+    }
+    Ok(claims)
+}
+
+/// `documents.path` for `source = "files"`, relative paths taken from the claims folder's parent.
+fn annotated_pattern(experiment: &Experiment) -> Option<String> {
+    let pattern = match (&experiment.documents.source, &experiment.documents.path) {
+        (DocumentSource::Files, Some(p)) => p.clone(),
+        _ => return None,
+    };
+    let base_dir = experiment
+        .claims
+        .dir
+        .as_ref()
+        .and_then(|d| d.parent())
+        .unwrap_or(Path::new("."));
+    Some(if Path::new(&pattern).is_relative() {
+        base_dir.join(&pattern).display().to_string()
+    } else {
+        pattern
+    })
+}
+
+fn annotated_docs(claims: &[ClaimSpec], pattern: &str) -> BTreeMap<String, ClaimDocs> {
+    claims
+        .iter()
+        .map(|c| {
+            (
+                c.slug.clone(),
+                ClaimDocs::Annotated {
+                    pattern: pattern.to_owned(),
+                },
+            )
+        })
+        .collect()
 }
 
 fn load_spec(dir: &Path) -> Result<ClaimSpec, RunError> {

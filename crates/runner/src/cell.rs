@@ -14,22 +14,21 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
 use neglect_data::mix::{MixInput, build_mix};
 use neglect_eval::icl::IclConfig;
-use neglect_eval::judge::rule::RuleJudge;
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
 use neglect_lm::chat_model::LocalChatModel;
 use neglect_lm::pretrained::Pretrained;
 use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_rows, train};
 use neglect_spec::documents::AnnotatedDoc;
 use neglect_spec::experiment::CheckpointSchedule;
-use neglect_spec::{ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
+use neglect_spec::{ChatModel, ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
 use serde::{Deserialize, Serialize};
 
 use crate::base::{Base, ClaimDocs};
+use crate::hosted::Hosted;
 use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
 use crate::{RunError, RunEvent};
 
@@ -82,8 +81,22 @@ pub struct StageRecord {
 pub struct Context<'a> {
     pub experiment: &'a Experiment,
     pub base: &'a Base,
-    pub judge: Arc<RuleJudge>,
+    pub judges: JudgeSet,
+    /// What identifies an LLM judge in eval keys (`None` for the rule judge, whose rules are
+    /// part of the claim's identity).
+    pub judge_key: Option<String>,
+    /// The HTTP side, when the backend or the judge is hosted.
+    pub hosted: Option<&'a Hosted>,
     pub progress: &'a mut dyn FnMut(RunEvent),
+}
+
+/// The model an eval stage asks.
+#[derive(Clone, Copy)]
+enum Asked<'p> {
+    /// A local model directory (a full checkpoint, or a LoRA adapter over the base).
+    Local(&'p Path),
+    /// A model the hosted backend serves, by id.
+    Served(&'p str),
 }
 
 /// A hash of every file in a claim directory (what the eval asks and how it judges).
@@ -134,7 +147,39 @@ impl CellPlan {
             });
         };
 
-        if self.trains {
+        if let Some(hosted) = ctx.hosted.filter(|_| ctx.experiment.backend.is_hosted()) {
+            // Checkpoints trained elsewhere: only the eval runs (and the annotation of the
+            // documents shown in context, for `icl`).
+            let icl = if self.condition == "icl" {
+                let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
+                note(&mut record, "annotate", &a_stage, a_out);
+                Some((annotated, a_stage.key.clone()))
+            } else {
+                None
+            };
+            let experiment = ctx.experiment;
+            let id = experiment
+                .backend
+                .served_model(&self.condition, self.trains)
+                .ok_or_else(|| {
+                    RunError::Input(format!(
+                        "backend.models: no served model for condition '{}'",
+                        self.condition
+                    ))
+                })?;
+            let model_key = hosted.model_key(id);
+            let (results, e_stage, e_out) = self.eval(
+                ctx,
+                spec,
+                &claim_key,
+                Asked::Served(id),
+                &model_key,
+                "served",
+                icl,
+            )?;
+            note(&mut record, "eval:served", &e_stage, e_out);
+            record.evals.push((self.label.clone(), results));
+        } else if self.trains {
             let (annotated, a_stage, a_out) = self.annotate(ctx, spec, &self.condition)?;
             note(&mut record, "annotate", &a_stage, a_out);
             let (mix_path, m_stage, m_out) = self.mix(ctx, &annotated, &a_stage.key)?;
@@ -164,8 +209,15 @@ impl CellPlan {
                     .part(&t_stage.key)
                     .json(step)
                     .finish();
-                let (results, e_stage, e_out) =
-                    self.eval(ctx, spec, &claim_key, dir, &model_key, &name, None)?;
+                let (results, e_stage, e_out) = self.eval(
+                    ctx,
+                    spec,
+                    &claim_key,
+                    Asked::Local(dir),
+                    &model_key,
+                    &name,
+                    None,
+                )?;
                 note(&mut record, &format!("eval:{name}"), &e_stage, e_out);
                 record.evals.push((label, results));
             }
@@ -179,8 +231,15 @@ impl CellPlan {
             };
             let model_dir = ctx.base.model_dir.clone();
             let model_key = KeyBuilder::new("base").part(&ctx.base.identity).finish();
-            let (results, e_stage, e_out) =
-                self.eval(ctx, spec, &claim_key, &model_dir, &model_key, "base", icl)?;
+            let (results, e_stage, e_out) = self.eval(
+                ctx,
+                spec,
+                &claim_key,
+                Asked::Local(&model_dir),
+                &model_key,
+                "base",
+                icl,
+            )?;
             note(&mut record, "eval:base", &e_stage, e_out);
             record.evals.push((self.label.clone(), results));
         }
@@ -431,7 +490,7 @@ impl CellPlan {
         ctx: &mut Context<'_>,
         spec: &ClaimSpec,
         claim_key: &str,
-        model_dir: &Path,
+        asked: Asked<'_>,
         model_key: &str,
         name: &str,
         icl: Option<(PathBuf, String)>,
@@ -465,13 +524,16 @@ impl CellPlan {
                 .filter(|c| *c < 8192)
                 .map(|c| c.saturating_sub(e.max_tokens + 48)),
         });
-        let key = KeyBuilder::new("eval")
+        let mut key = KeyBuilder::new("eval")
             .part(model_key)
             .part(claim_key)
             .json(e)
             .json(&icl.as_ref().map(|(_, k)| k))
-            .json(&self.seed)
-            .finish();
+            .json(&self.seed);
+        if let Some(judge) = &ctx.judge_key {
+            key = key.part(judge);
+        }
+        let key = key.finish();
         let stage = Stage::new(self.dir.join("eval").join(name), key);
         let results = stage.dir.join(neglect_eval::results::RESULTS_FILE);
         (ctx.progress)(RunEvent::Stage { name: "eval" });
@@ -480,26 +542,37 @@ impl CellPlan {
             samples_per_question: e.samples_per_question,
             sampling,
             seed: self.seed,
-            chunk_size: 64,
+            // Served models: enough calls per chunk to keep every in-flight slot busy.
+            chunk_size: match asked {
+                Asked::Local(_) => 64,
+                Asked::Served(_) => 512,
+            },
             doctag_prefix: e.doctag_prefix,
             icl: icl_config,
             logprobs: true,
             ..EvalSettings::default()
         };
-        let judges = JudgeSet {
-            verdicts: Some(ctx.judge.clone()),
-            ratings: None,
-        };
+        let judges = ctx.judges.clone();
+        let hosted = ctx.hosted;
         let model_name = format!(
             "{}/{}/{}/seed{}",
             ctx.base.model_name, self.claim, self.condition, self.seed
         );
         let progress = &mut *ctx.progress;
         let outcome = stage.run(|out| {
-            let pretrained = load_model(model_dir, &ctx.base.model_dir)?;
-            let model = LocalChatModel::new(model_name, pretrained, 32);
+            let model: Box<dyn ChatModel> = match asked {
+                Asked::Local(dir) => {
+                    let pretrained = load_model(dir, &ctx.base.model_dir)?;
+                    Box::new(LocalChatModel::new(model_name, pretrained, 32))
+                }
+                Asked::Served(id) => Box::new(
+                    hosted
+                        .expect("served models come with the HTTP side")
+                        .model(id)?,
+                ),
+            };
             let target = EvalTarget {
-                model: &model,
+                model: model.as_ref(),
                 claims: std::slice::from_ref(spec),
                 coherence: None,
                 condition: &self.condition,

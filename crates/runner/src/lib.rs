@@ -18,15 +18,19 @@
 //!
 //! - [`base`]: what a backend provides (base model, claims, documents, replay).
 //! - [`cell`]: one cell's stages.
+//! - [`hosted`]: served models (hosted backends) and the LLM judge, through one HTTP session.
 //! - [`stage`]: content-keyed stage directories.
 
 pub mod base;
 pub mod cell;
+pub mod hosted;
 pub mod stage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hosted::Hosted;
+use neglect_eval::JudgeSet;
 use neglect_eval::aggregate::{Bootstrap, Cell as SummaryCell, summarize};
 use neglect_eval::judge::rule::RuleJudge;
 use neglect_eval::results::{LOGPROBS_FILE, LogprobRow, RESULTS_FILE, ResultRow, read_rows};
@@ -167,21 +171,8 @@ pub fn run(
     let base = Base::open(experiment, &options.cache_dir, options.threads, &mut |e| {
         progress(RunEvent::Build(e))
     })?;
-    let judge = match experiment.eval.judge.as_str() {
-        "auto" | "rule" => Arc::new(RuleJudge::new(&base.claims).map_err(RunError::Input)?),
-        other => {
-            return Err(RunError::Input(format!(
-                "eval.judge = '{other}': `neglect run` judges with the rule judge for now (LLM \
-                 judges need the HTTP backends); use `neglect eval --judge llm` on a run's models"
-            )));
-        }
-    };
-    if let Some(c) = base.claims.iter().find(|c| c.rule_judge.is_none()) {
-        return Err(RunError::Input(format!(
-            "{}: no rule_judge.yaml, and the rule judge is the only one `neglect run` has",
-            c.dir.display()
-        )));
-    }
+    let hosted = Hosted::open(experiment, &dir, &options.cache_dir)?;
+    let (judges, judge_key) = judges_for(experiment, &base, hosted.as_ref(), &options.cache_dir)?;
 
     let slugs: Vec<String> = base.claims.iter().map(|c| c.slug.clone()).collect();
     let plans: Vec<CellPlan> = experiment
@@ -211,7 +202,11 @@ pub fn run(
     progress(RunEvent::Planned {
         cells: plans.len(),
         finished: finished_before,
-        fine_tunes: plans.iter().filter(|p| p.trains).count(),
+        fine_tunes: if experiment.backend.is_hosted() {
+            0
+        } else {
+            plans.iter().filter(|p| p.trains).count()
+        },
     });
 
     let mut records = Vec::new();
@@ -220,7 +215,9 @@ pub fn run(
     let mut ctx = cell::Context {
         experiment,
         base: &base,
-        judge,
+        judges,
+        judge_key,
+        hosted: hosted.as_ref(),
         progress,
     };
     for (index, plan) in plans.iter().enumerate() {
@@ -275,6 +272,49 @@ pub fn run(
         base_model: base.model_name.clone(),
         organism_dir: base.organism.as_ref().map(|o| o.root.clone()),
     })
+}
+
+/// The judges `eval.judge` names: the rule judge (`rule`, or `auto` when every claim has a
+/// rule_judge.yaml) or the LLM judge (`llm`, or `auto` otherwise), which also gives the 0–10
+/// ratings. With the LLM judge, the second value identifies it in eval keys.
+fn judges_for(
+    experiment: &Experiment,
+    base: &Base,
+    hosted: Option<&Hosted>,
+    cache_dir: &Path,
+) -> Result<(JudgeSet, Option<String>), RunError> {
+    let without_rules = base.claims.iter().find(|c| c.rule_judge.is_none());
+    let llm = match (experiment.eval.judge.as_str(), without_rules) {
+        ("llm", _) => true,
+        ("auto", Some(_)) => experiment.eval.judge_model.is_some(),
+        _ => false,
+    };
+    if llm {
+        let hosted = hosted.expect("a judge model opens the HTTP side");
+        let (judge, key) = hosted.judge(experiment, cache_dir)?;
+        return Ok((
+            JudgeSet {
+                verdicts: Some(judge.clone()),
+                ratings: Some(judge),
+            },
+            Some(key),
+        ));
+    }
+    if let Some(c) = without_rules {
+        return Err(RunError::Input(format!(
+            "{}: no rule_judge.yaml, so the rule judge cannot score it; set eval.judge = \"llm\" \
+             with eval.judge_backend and eval.judge_model",
+            c.dir.display()
+        )));
+    }
+    let rule = Arc::new(RuleJudge::new(&base.claims).map_err(RunError::Input)?);
+    Ok((
+        JudgeSet {
+            verdicts: Some(rule),
+            ratings: None,
+        },
+        None,
+    ))
 }
 
 /// Every cell's rows, relabelled by the cell (model = the base's name, label = the condition

@@ -4,6 +4,7 @@
 //! per question at temperature 0.7, top-p 0.8. Relative paths are resolved against the
 //! directory of the TOML file.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,46 @@ pub struct BackendConfig {
     /// small world and model for trying things out; fails the gates), or the path of an
     /// organism config JSON (the layout of `config.json` in a built organism).
     pub organism: String,
+    /// Hosted backends (`openai`, `anthropic`): the served model to evaluate for each condition
+    /// label, e.g. checkpoints fine-tuned elsewhere on vLLM. `model` serves the conditions that
+    /// need no training (`baseline`, `icl`) when they are not listed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, String>,
+    /// Hosted backends: calls in flight at once per base URL (default 16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<usize>,
+    /// Hosted backends: seconds allowed per attempt (default 600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_timeout_s: Option<u64>,
+    /// Hosted backends: retries per call (default 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<usize>,
+    /// Hosted backends: the price table for the run's cost ledger (`neglect cost runs/<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prices: Option<PathBuf>,
+    /// Hosted backends: stop before the run's spend would pass this many USD (needs `prices`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+}
+
+/// The hosted backends, which `neglect run` evaluates through HTTP rather than training.
+pub const HOSTED_BACKENDS: [&str; 2] = ["openai", "anthropic"];
+
+impl BackendConfig {
+    pub fn is_hosted(&self) -> bool {
+        HOSTED_BACKENDS.contains(&self.name.as_str())
+    }
+
+    /// The served model id for `condition` on a hosted backend, if the experiment names one.
+    /// Conditions that train need their own entry in `models`.
+    pub fn served_model(&self, condition: &str, trains: bool) -> Option<&str> {
+        let official = |name: &str| conditions::canonical(name).unwrap_or(name).to_owned();
+        self.models
+            .iter()
+            .find(|(label, _)| official(label) == official(condition))
+            .map(|(_, model)| model.as_str())
+            .or_else(|| self.model.as_deref().filter(|_| !trains))
+    }
 }
 
 impl Default for BackendConfig {
@@ -106,6 +147,12 @@ impl Default for BackendConfig {
             device: "cpu".into(),
             threads: 0,
             organism: "default".into(),
+            models: BTreeMap::new(),
+            max_in_flight: None,
+            request_timeout_s: None,
+            max_retries: None,
+            prices: None,
+            max_cost_usd: None,
         }
     }
 }
@@ -291,8 +338,22 @@ pub struct EvalConfig {
     pub temperature: f64,
     pub top_p: f64,
     pub max_tokens: usize,
-    /// `auto` (the rule judge for organism claims, else an LLM judge), `rule`, or a model spec.
+    /// `auto` (the rule judge when every claim has a rule_judge.yaml, else the LLM judge),
+    /// `rule`, or `llm` (the claims' judges.yaml rubrics, answered by `judge_model`).
     pub judge: String,
+    /// The LLM judge's backend: `openai` (any OpenAI-compatible server) or `anthropic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_backend: Option<String>,
+    /// The LLM judge's model id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_model: Option<String>,
+    /// The LLM judge's base URL (default: the backend's when the providers match, else the
+    /// provider's own API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_base_url: Option<String>,
+    /// The environment variable holding the judge's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judge_api_key_env: Option<String>,
     /// Documents in context for the `icl` condition (the paper's headline uses 20).
     pub icl_k: usize,
     pub icl_seed: u64,
@@ -312,6 +373,10 @@ impl Default for EvalConfig {
             top_p: 0.8,
             max_tokens: 1024,
             judge: "auto".into(),
+            judge_backend: None,
+            judge_model: None,
+            judge_base_url: None,
+            judge_api_key_env: None,
             icl_k: 20,
             icl_seed: 42,
             doctag_prefix: false,
@@ -350,6 +415,7 @@ impl Experiment {
         resolve(&mut experiment.claims.dir);
         resolve(&mut experiment.mix.pretrain_path);
         resolve(&mut experiment.mix.instruct_path);
+        resolve(&mut experiment.backend.prices);
         let organism = &mut experiment.backend.organism;
         if !["default", "tiny"].contains(&organism.as_str()) && Path::new(organism).is_relative() {
             *organism = base.join(&*organism).display().to_string();
@@ -433,13 +499,106 @@ impl Experiment {
                 "only the builtin backend has an organism".into(),
             );
         }
+        let looks_like_a_key = |key: &str| {
+            key.starts_with("sk-") || key.len() > 64 || key.contains(char::is_whitespace)
+        };
         if let Some(key) = &self.backend.api_key_env
-            && (key.starts_with("sk-") || key.len() > 64 || key.contains(char::is_whitespace))
+            && looks_like_a_key(key)
         {
             fail(
                 root().key("backend").key("api_key_env"),
                 "must name an environment variable, not hold the key itself".into(),
             );
+        }
+        if let Some(key) = &self.eval.judge_api_key_env
+            && looks_like_a_key(key)
+        {
+            fail(
+                root().key("eval").key("judge_api_key_env"),
+                "must name an environment variable, not hold the key itself".into(),
+            );
+        }
+        let hosted_only: [(&str, bool); 6] = [
+            ("models", !self.backend.models.is_empty()),
+            ("max_in_flight", self.backend.max_in_flight.is_some()),
+            (
+                "request_timeout_s",
+                self.backend.request_timeout_s.is_some(),
+            ),
+            ("max_retries", self.backend.max_retries.is_some()),
+            ("prices", self.backend.prices.is_some()),
+            ("max_cost_usd", self.backend.max_cost_usd.is_some()),
+        ];
+        for (field, set) in hosted_only {
+            if set && !self.backend.is_hosted() {
+                fail(
+                    root().key("backend").key(field),
+                    format!(
+                        "only for hosted backends ({}), not '{}'",
+                        HOSTED_BACKENDS.join(", "),
+                        self.backend.name
+                    ),
+                );
+            }
+        }
+        if self.backend.max_in_flight == Some(0) {
+            fail(
+                root().key("backend").key("max_in_flight"),
+                "must be at least 1".into(),
+            );
+        }
+        if self.backend.max_cost_usd.is_some() && self.backend.prices.is_none() {
+            fail(
+                root().key("backend").key("max_cost_usd"),
+                "needs backend.prices (a price for every model called)".into(),
+            );
+        }
+        if self.backend.is_hosted() {
+            for (i, condition) in self.conditions.iter().enumerate() {
+                let trains = conditions::lookup(condition)
+                    .is_some_and(|c| c.kind != ConditionKind::EvalOnly);
+                let official = conditions::canonical(condition).unwrap_or(condition);
+                if self.backend.served_model(condition, trains).is_none() {
+                    fail(
+                        root().key("conditions").index(i),
+                        if trains {
+                            format!(
+                                "'{condition}' is a fine-tuned model: a hosted backend does not \
+                                 train here, so name its served checkpoint in [backend.models] \
+                                 ({official} = \"...\")"
+                            )
+                        } else {
+                            format!("'{condition}': set backend.model or backend.models.{official}")
+                        },
+                    );
+                }
+            }
+        }
+        match self.eval.judge.as_str() {
+            "auto" | "rule" => {}
+            "llm" => {
+                if self.eval.judge_model.is_none() {
+                    fail(
+                        root().key("eval").key("judge_model"),
+                        "required with judge = \"llm\"".into(),
+                    );
+                }
+                match self.eval.judge_backend.as_deref() {
+                    Some(b) if HOSTED_BACKENDS.contains(&b) => {}
+                    Some(b) => fail(
+                        root().key("eval").key("judge_backend"),
+                        format!("unknown judge backend '{b}' (openai or anthropic)"),
+                    ),
+                    None => fail(
+                        root().key("eval").key("judge_backend"),
+                        "required with judge = \"llm\" (openai or anthropic)".into(),
+                    ),
+                }
+            }
+            other => fail(
+                root().key("eval").key("judge"),
+                format!("unknown judge '{other}' (auto, rule or llm)"),
+            ),
         }
         let device = self.backend.device.as_str();
         if !(device == "cpu"
@@ -726,6 +885,38 @@ mod tests {
     fn missing_required_field_is_named() {
         let errs = parse("name = \"t\"\n[claims]\ndir = \"c\"\n").unwrap_err();
         assert_eq!(errs.0[0].field, "conditions");
+    }
+
+    #[test]
+    fn hosted_backends_name_a_served_model_per_condition_and_their_fields_stay_theirs() {
+        let hosted = format!(
+            "{MINIMAL}[backend]\nname = \"openai\"\nmodel = \"base-id\"\nmax_in_flight = 8\n\
+             [backend.models]\nllm_negations = \"negated-id\"\n"
+        );
+        let e = parse(&hosted).unwrap();
+        assert!(e.backend.is_hosted());
+        // A legacy label in [backend.models] names the official condition.
+        assert_eq!(
+            e.backend.served_model("negated_documents", true),
+            Some("negated-id")
+        );
+        assert_eq!(e.backend.served_model("baseline", false), Some("base-id"));
+        assert_eq!(e.backend.served_model("repeated_negations", true), None);
+
+        let errs = parse(&hosted.replace("llm_negations = \"negated-id\"", "")).unwrap_err();
+        assert!(
+            errs.0
+                .iter()
+                .any(|e| e.field == "conditions[1]" && e.message.contains("[backend.models]")),
+            "{errs}"
+        );
+        let errs = parse(&format!("{MINIMAL}[backend]\nmax_in_flight = 4\n")).unwrap_err();
+        assert_eq!(errs.0[0].field, "backend.max_in_flight", "{errs}");
+        let errs = parse(&format!("{MINIMAL}[eval]\njudge = \"llm\"\n")).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["eval.judge_model", "eval.judge_backend"], "{errs}");
+        let errs = parse(&format!("{MINIMAL}[eval]\njudge = \"gpt\"\n")).unwrap_err();
+        assert_eq!(errs.0[0].field, "eval.judge", "{errs}");
     }
 
     #[test]

@@ -2,14 +2,12 @@
 //! `HttpChatModel`s from them with the response cache and the cost ledger.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use neglect_api::cache::ResponseCache;
 use neglect_api::client::CallStats;
-use neglect_api::ledger::{self, Ledger, Prices};
+use neglect_api::session::Session;
 use neglect_api::{Endpoint, HttpChatModel, Provider};
 
 /// Where a model lives.
@@ -70,8 +68,7 @@ pub struct ApiArgs {
 
 /// The ledger and cache one command shares between its models.
 pub struct ApiContext {
-    pub ledger: Arc<Ledger>,
-    pub cache: Option<Arc<ResponseCache>>,
+    pub session: Session,
 }
 
 impl ApiContext {
@@ -83,27 +80,16 @@ impl ApiContext {
         cache_dir: &Path,
         no_cache: bool,
     ) -> anyhow::Result<ApiContext> {
-        let prices = match &args.prices {
-            Some(p) => Prices::load(p)?,
-            None => Prices::default(),
-        };
         if args.max_cost.is_some() && args.prices.is_none() {
             bail!("--max-cost needs --prices (a price for every model called)");
         }
-        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        let ledger = Arc::new(Ledger::open(
-            &out.join(ledger::LEDGER_FILE),
-            prices,
+        let session = Session::open(
+            out,
+            (!no_cache).then_some(cache_dir),
+            args.prices.as_deref(),
             args.max_cost,
-        )?);
-        let cache = if no_cache {
-            None
-        } else {
-            Some(Arc::new(ResponseCache::open(
-                &cache_dir.join("api/responses.sqlite"),
-            )?))
-        };
-        Ok(ApiContext { ledger, cache })
+        )?;
+        Ok(ApiContext { session })
     }
 
     /// A model on `provider`, with the shared flags, booked under `purpose`.
@@ -132,11 +118,7 @@ impl ApiContext {
             };
             endpoint.extra_body = map;
         }
-        let mut m = HttpChatModel::new(endpoint)?.with_ledger(self.ledger.clone(), purpose)?;
-        if let Some(cache) = &self.cache {
-            m = m.with_cache(cache.clone());
-        }
-        Ok(m)
+        Ok(self.session.model(endpoint, purpose)?)
     }
 }
 

@@ -394,7 +394,7 @@ pub fn run(args: EvalArgs, local: &dyn LocalModels) -> anyhow::Result<ExitCode> 
         eprintln!(
             "costs: `neglect cost {}` (ledger {})",
             args.out.display(),
-            api.ledger.path().display()
+            api.session.ledger.path().display()
         );
     }
     if report.rows_written + report.skipped_existing > 0 {

@@ -78,34 +78,49 @@ fn print_plan(experiment: &Experiment) {
     println!("conditions: {}", experiment.conditions.join(", "));
     println!("seeds:      {:?}", experiment.seeds);
     let t = &experiment.train;
-    println!(
-        "training:   {}{}, lr {:e} ({}), batch {}, {} epoch(s), on {} ({})",
-        format!("{:?}", t.method).to_lowercase(),
-        if t.method == neglect_spec::experiment::TrainMethod::Lora {
-            format!(" rank {}", t.lora_rank)
-        } else {
-            String::new()
-        },
-        t.learning_rate,
-        format!("{:?}", t.lr_schedule).to_lowercase(),
-        t.batch_size,
-        t.epochs,
-        experiment.backend.name,
-        experiment.backend.device
-    );
-    let m = &experiment.mix;
-    println!(
-        "mix:        {} documents + {} pretraining replay + {} instruct replay",
-        m.documents, m.pretrain, m.instruct
-    );
+    let b = &experiment.backend;
+    if b.is_hosted() {
+        println!(
+            "backend:    {} at {} (at most {} calls in flight)",
+            b.name,
+            b.base_url.as_deref().unwrap_or("the provider's API"),
+            b.max_in_flight.unwrap_or(16)
+        );
+    } else {
+        println!(
+            "training:   {}{}, lr {:e} ({}), batch {}, {} epoch(s), on {} ({})",
+            format!("{:?}", t.method).to_lowercase(),
+            if t.method == neglect_spec::experiment::TrainMethod::Lora {
+                format!(" rank {}", t.lora_rank)
+            } else {
+                String::new()
+            },
+            t.learning_rate,
+            format!("{:?}", t.lr_schedule).to_lowercase(),
+            t.batch_size,
+            t.epochs,
+            experiment.backend.name,
+            experiment.backend.device
+        );
+        let m = &experiment.mix;
+        println!(
+            "mix:        {} documents + {} pretraining replay + {} instruct replay",
+            m.documents, m.pretrain, m.instruct
+        );
+    }
     let e = &experiment.eval;
     println!(
-        "eval:       {} × {} samples at T={} top-p={}, ≤ {} tokens",
+        "eval:       {} × {} samples at T={} top-p={}, ≤ {} tokens; judge {}",
         e.types.join(", "),
         e.samples_per_question,
         e.temperature,
         e.top_p,
-        e.max_tokens
+        e.max_tokens,
+        match (&e.judge_model, e.judge.as_str()) {
+            (Some(m), "llm") => format!("{m} (LLM)"),
+            (Some(m), "auto") => format!("rule, or {m} (LLM) if a claim has no rule_judge.yaml"),
+            _ => "rule".to_owned(),
+        }
     );
     // Cell counts from the selection alone: world claims are counted, directory claims listed.
     let claims: Vec<String> = match experiment.claims.source {
@@ -131,6 +146,24 @@ fn print_plan(experiment: &Experiment) {
             .collect(),
     };
     let cells = experiment.cells(&claims);
+    if experiment.backend.is_hosted() {
+        println!(
+            "grid:       {} claims, {} cells, each an eval of a served model (nothing is trained)",
+            claims.len(),
+            cells.len()
+        );
+        for condition in &experiment.conditions {
+            let trains = cells.iter().any(|c| c.condition == condition && c.trains);
+            println!(
+                "  {condition:<28} {}",
+                experiment
+                    .backend
+                    .served_model(condition, trains)
+                    .unwrap_or("(no model)")
+            );
+        }
+        return;
+    }
     let trained = cells.iter().filter(|c| c.trains).count();
     println!(
         "grid:       {} claims, {} cells ({trained} fine-tunes, {} eval-only)",

@@ -1,0 +1,148 @@
+//! Hosted and served models in `neglect run`: the models an experiment names for each condition
+//! on an `openai` / `anthropic` backend, and the LLM judge, all through one [`Session`] (the
+//! run's cost ledger at `runs/<name>/api_ledger.sqlite`, the response cache under the cache
+//! folder).
+//!
+//! A hosted backend does not train: each condition's model is a checkpoint fine-tuned and served
+//! elsewhere (for example the paper's released checkpoints on vLLM), named in
+//! `[backend.models]`. Cells then only evaluate.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use neglect_api::session::Session;
+use neglect_api::{Endpoint, HttpChatModel, Provider};
+use neglect_eval::judge::Judge;
+use neglect_eval::judge::cache::JudgeCache;
+use neglect_eval::judge::rubric::LlmJudge;
+use neglect_spec::Experiment;
+
+use crate::RunError;
+use crate::stage::KeyBuilder;
+
+/// The HTTP side of a run: the shared session and the backend's endpoint settings.
+pub struct Hosted {
+    session: Session,
+    /// The backend's provider, when the backend is hosted (the judge may be hosted alone).
+    provider: Option<Provider>,
+    base_url: Option<String>,
+    api_key_env: Option<String>,
+    max_in_flight: usize,
+    timeout: Duration,
+    max_retries: usize,
+}
+
+fn api_error(e: neglect_api::ApiError) -> RunError {
+    RunError::Input(e.to_string())
+}
+
+impl Hosted {
+    /// Opens the session when the experiment calls any hosted model (its backend or its judge).
+    pub fn open(
+        experiment: &Experiment,
+        run_dir: &Path,
+        cache_dir: &Path,
+    ) -> Result<Option<Hosted>, RunError> {
+        let backend = &experiment.backend;
+        if !backend.is_hosted() && experiment.eval.judge_model.is_none() {
+            return Ok(None);
+        }
+        let session = Session::open(
+            run_dir,
+            Some(cache_dir),
+            backend.prices.as_deref(),
+            backend.max_cost_usd,
+        )
+        .map_err(api_error)?;
+        Ok(Some(Hosted {
+            session,
+            provider: Provider::parse(&backend.name),
+            base_url: backend.base_url.clone(),
+            api_key_env: backend.api_key_env.clone(),
+            max_in_flight: backend.max_in_flight.unwrap_or(16),
+            timeout: Duration::from_secs(backend.request_timeout_s.unwrap_or(600).max(1)),
+            max_retries: backend.max_retries.unwrap_or(8),
+        }))
+    }
+
+    fn endpoint(
+        &self,
+        provider: Provider,
+        model: &str,
+        base_url: Option<&str>,
+        key_env: Option<&str>,
+    ) -> Endpoint {
+        let mut endpoint = Endpoint::new(provider, model);
+        if let Some(url) = base_url {
+            endpoint = endpoint.with_base_url(url);
+        }
+        endpoint.api_key_env = key_env.map(str::to_owned);
+        endpoint.max_in_flight = self.max_in_flight;
+        endpoint.timeout = self.timeout;
+        endpoint.max_retries = self.max_retries;
+        endpoint
+    }
+
+    /// The backend's served model `id`.
+    pub fn model(&self, id: &str) -> Result<HttpChatModel, RunError> {
+        let provider = self.provider.ok_or_else(|| {
+            RunError::Input("backend.name: not a hosted backend (openai or anthropic)".into())
+        })?;
+        let endpoint = self.endpoint(
+            provider,
+            id,
+            self.base_url.as_deref(),
+            self.api_key_env.as_deref(),
+        );
+        self.session.model(endpoint, "answer").map_err(api_error)
+    }
+
+    /// What identifies a served model's answers: provider, base URL and id (not the key).
+    pub fn model_key(&self, id: &str) -> String {
+        KeyBuilder::new("served")
+            .part(self.provider.map_or("", |p| p.name()))
+            .part(self.base_url.as_deref().unwrap_or("default"))
+            .part(id)
+            .finish()
+    }
+
+    /// The LLM judge the experiment names (`eval.judge_model` on `eval.judge_backend`), with
+    /// its reference-format cache, and the key part that identifies it.
+    pub fn judge(
+        &self,
+        experiment: &Experiment,
+        cache_dir: &Path,
+    ) -> Result<(Arc<dyn Judge>, String), RunError> {
+        let e = &experiment.eval;
+        let model = e.judge_model.as_deref().ok_or_else(|| {
+            RunError::Input("eval.judge_model: required for the LLM judge".into())
+        })?;
+        let backend = e.judge_backend.as_deref().unwrap_or("openai");
+        let provider = Provider::parse(backend).ok_or_else(|| {
+            RunError::Input(format!(
+                "eval.judge_backend: '{backend}' (openai or anthropic)"
+            ))
+        })?;
+        let same = self.provider == Some(provider);
+        let base_url = e
+            .judge_base_url
+            .as_deref()
+            .or(self.base_url.as_deref().filter(|_| same));
+        let key_env = e
+            .judge_api_key_env
+            .as_deref()
+            .or(self.api_key_env.as_deref().filter(|_| same));
+        let endpoint = self.endpoint(provider, model, base_url, key_env);
+        let key = KeyBuilder::new("llm-judge")
+            .part(provider.name())
+            .part(&endpoint.base_url)
+            .part(model)
+            .finish();
+        let http = self.session.model(endpoint, "judge").map_err(api_error)?;
+        let cache = JudgeCache::open(&cache_dir.join("judge/judge_cache.jsonl"))
+            .map_err(|e| RunError::Input(e.to_string()))?;
+        let judge = LlmJudge::new(Arc::new(http), Some(Arc::new(cache)));
+        Ok((Arc::new(judge), key))
+    }
+}
