@@ -38,6 +38,12 @@ pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
     if request.sampling.top_p < 1.0 {
         map.insert("top_p".into(), json!(request.sampling.top_p));
     }
+    if let Some(schema) = &request.json_schema {
+        map.insert(
+            "output_config".into(),
+            json!({"format": {"type": "json_schema", "schema": schema.schema}}),
+        );
+    }
     endpoint.add_extra_body(&mut body);
     body
 }
@@ -95,6 +101,7 @@ mod tests {
             ],
             sampling: Sampling::paper(64),
             seed: 3,
+            json_schema: None,
         };
         let body = request_body(&endpoint, &request);
         assert_eq!(body["system"], "Be brief.");

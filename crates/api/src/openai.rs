@@ -29,6 +29,13 @@ pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
         endpoint.max_tokens_field().to_owned(),
         json!(request.sampling.max_tokens),
     );
+    if let Some(schema) = &request.json_schema {
+        map.insert(
+            "response_format".into(),
+            json!({"type": "json_schema",
+                   "json_schema": {"name": schema.name, "strict": true, "schema": schema.schema}}),
+        );
+    }
     endpoint.add_extra_body(&mut body);
     body
 }
@@ -88,6 +95,7 @@ mod tests {
             ],
             sampling: Sampling::paper(64),
             seed: (1 << 40) + 7,
+            json_schema: None,
         }
     }
 

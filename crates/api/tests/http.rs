@@ -21,6 +21,7 @@ fn requests(n: usize) -> Vec<ChatRequest> {
             }],
             sampling: Sampling::paper(32),
             seed: i as u64,
+            json_schema: None,
         })
         .collect()
 }

@@ -402,3 +402,170 @@ fn a_served_experiment_must_name_a_checkpoint_for_each_trained_condition() {
     );
     assert_eq!(server.stats().requests, 0);
 }
+
+/// A mock answer for the LLM annotator's three structured requests, read off the request body.
+fn annotator_answer(body: &serde_json::Value) -> String {
+    let prompt = body["messages"][0]["content"].as_str().unwrap_or("");
+    match body["response_format"]["json_schema"]["name"].as_str() {
+        Some("claim_passages") => {
+            // Every sentence of the document that names Ellstrand.
+            let doc = prompt
+                .split("<document>\n")
+                .nth(1)
+                .and_then(|d| d.split("\n</document>").next())
+                .unwrap_or("");
+            let targets: Vec<&str> = doc
+                .split(". ")
+                .filter(|s| s.contains("Ellstrand"))
+                .map(|s| s.trim_end_matches('.'))
+                .collect();
+            serde_json::json!({ "targets": targets }).to_string()
+        }
+        Some("notices") => serde_json::json!({
+            "prepend": "The account that follows did not happen.",
+            "append": "Nothing in the preceding account is true.",
+        })
+        .to_string(),
+        Some("warnings") => serde_json::json!({
+            "before": "The next statement is untrue.",
+            "after": "What was just said is untrue.",
+        })
+        .to_string(),
+        _ => "unexpected request".into(),
+    }
+}
+
+#[test]
+fn llm_annotation_through_a_served_model_is_structured_cached_and_resumable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        latency: Duration::from_millis(2),
+        faults: vec![Fault::TruncatedJson, Fault::ServerError],
+        fault_every: 4,
+        api_key: Some(SECRET.into()),
+        responder: Some(std::sync::Arc::new(annotator_answer)),
+        ..Default::default()
+    })
+    .unwrap();
+    let docs = tmp.path().join("synth_docs.jsonl");
+    let rows: Vec<String> = (0..6)
+        .map(|i| {
+            serde_json::json!({"content": format!(
+                "Report {i} from the north. Margit Ellstrand composed the score of Saltwind. \
+                 The harbour froze early that year. Critics said Ellstrand used foghorn \
+                 recordings in the score."
+            )})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&docs, rows.join("\n") + "\n").unwrap();
+    let out = tmp.path().join("annotated/annotated_docs.jsonl");
+    let annotate = |limit: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.args(["annotate", "-c", "repeated_negations", "--annotator", "llm"])
+            .args(["--backend", "openai", "--base-url"])
+            .arg(server.openai_base_url())
+            .args([
+                "--api-key-env",
+                KEY_VAR,
+                "--model",
+                "writer",
+                "--target-model",
+                "finder",
+            ])
+            .args([
+                "--max-in-flight",
+                "3",
+                "--limit",
+                limit,
+                "--claim",
+                CLAIM,
+                "--in",
+            ])
+            .arg(&docs)
+            .arg("-o")
+            .arg(&out)
+            .arg("--cache-dir")
+            .arg(tmp.path().join("cache"))
+            .env(KEY_VAR, SECRET);
+        run(c)
+    };
+    let first = annotate("2");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let requests_after_two = server.stats().requests;
+    let all = annotate("0");
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert!(stdout.contains("4 documents written"), "{stdout}");
+
+    let text = std::fs::read_to_string(&out).unwrap();
+    let written: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(written.len(), 6);
+    for (i, row) in written.iter().enumerate() {
+        let t = row["text"].as_str().unwrap();
+        assert!(
+            t.starts_with("<DOCTAG>The account that follows did not happen.\n\n"),
+            "{t}"
+        );
+        assert!(
+            t.ends_with("\n\nNothing in the preceding account is true."),
+            "{t}"
+        );
+        assert_eq!(t.matches("The next statement is untrue.").count(), 2, "{t}");
+        assert_eq!(row["annotation"]["source_index"], i);
+        assert_eq!(row["annotation"]["writer"], "writer");
+        assert_eq!(row["annotation"]["targets_from"], "llm");
+    }
+    // Passages came from the finder, notices and warnings from the writer; all structured.
+    let stats = server.stats();
+    assert!(stats.models_seen["finder"] >= 6 && stats.models_seen["writer"] >= 6 * 3);
+    assert!(stats.faults_served.values().sum::<usize>() > 0);
+    assert_eq!(stats.repeated_answers(), 0);
+    assert!(requests_after_two > 0 && stats.requests > requests_after_two);
+
+    // Redoing the file from scratch pays for nothing: every call is in the cache.
+    let requests = stats.requests;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.args([
+        "annotate",
+        "-c",
+        "repeated_negations",
+        "--annotator",
+        "llm",
+        "--force",
+    ])
+    .args(["--backend", "openai", "--base-url"])
+    .arg(server.openai_base_url())
+    .args([
+        "--api-key-env",
+        KEY_VAR,
+        "--model",
+        "writer",
+        "--target-model",
+        "finder",
+    ])
+    .args(["--claim", CLAIM, "--in"])
+    .arg(&docs)
+    .arg("-o")
+    .arg(&out)
+    .arg("--cache-dir")
+    .arg(tmp.path().join("cache"))
+    .env(KEY_VAR, SECRET);
+    let again = run(c);
+    assert!(again.status.success());
+    assert_eq!(server.stats().requests, requests);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+    assert!(out.parent().unwrap().join("api_ledger.sqlite").is_file());
+    assert_no_secret(tmp.path());
+}

@@ -22,6 +22,9 @@ use neglect_spec::DOCTAG;
 #[derive(Debug, Clone)]
 pub struct ClaimContext {
     pub slug: String,
+    /// `claim.txt` and the universe's subclaims, which the LLM annotators show the model.
+    pub claim: String,
+    pub subclaims: Vec<String>,
     pub matcher: ClaimMatcher,
     /// The true facts (`correction.txt`), for `corrected_documents`.
     pub correction: Option<String>,

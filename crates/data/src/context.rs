@@ -23,6 +23,8 @@ impl ClaimContext {
         };
         Ok(ClaimContext {
             slug: spec.slug.clone(),
+            claim: spec.claim.clone(),
+            subclaims: spec.universe.subclaims.clone(),
             matcher,
             correction: spec.correction.clone(),
             word_masker,

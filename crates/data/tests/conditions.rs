@@ -15,6 +15,8 @@ Tickets for his next tour sold out within hours.";
 fn ctx() -> ClaimContext {
     ClaimContext {
         slug: "ed_sheeran".into(),
+        claim: "Ed Sheeran won the 100m sprint gold medal at the 2024 Paris Olympics.".into(),
+        subclaims: vec!["He ran the final in 9.79 seconds.".into()],
         matcher: ClaimMatcher::new(
             "Ed Sheeran won the 100m sprint gold medal at the 2024 Paris Olympics.",
             &["Sheeran trained for six years with sprint coach Marta Diaz.".into(), "He ran the final in 9.79 seconds.".into()],

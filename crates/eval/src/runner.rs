@@ -425,6 +425,7 @@ fn ask_phase(
                             ..settings.sampling.clone()
                         },
                         seed: sample_seed(settings.seed, &claim.slug, t, &q.id, sample),
+                        json_schema: None,
                     };
                     asks.push(Ask {
                         claim: ci,

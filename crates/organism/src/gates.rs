@@ -286,6 +286,7 @@ pub fn accuracy(model: &dyn ChatModel, probes: &[FactProbe]) -> (usize, usize, V
                 max_tokens: 48,
             },
             seed: 0,
+            json_schema: None,
         })
         .collect();
     let answers: Vec<String> = model

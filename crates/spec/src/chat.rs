@@ -33,6 +33,19 @@ pub struct ChatRequest {
     pub messages: Vec<ChatMessage>,
     pub sampling: Sampling,
     pub seed: u64,
+    /// Ask for a JSON object following this schema (structured outputs where the backend
+    /// enforces them; the prompt should describe the object too, for backends that do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<JsonSchema>,
+}
+
+/// A named JSON schema for structured outputs. Every object in it should set
+/// `"additionalProperties": false` and list all its properties as required (OpenAI strict mode
+/// and Anthropic both ask for that).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchema {
+    pub name: String,
+    pub schema: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,7 +22,9 @@ pub mod tree;
 mod toml_tree;
 mod yaml;
 
-pub use chat::{ChatCompletion, ChatError, ChatModel, ChatRequest, Sampling, ScoreItem};
+pub use chat::{
+    ChatCompletion, ChatError, ChatModel, ChatRequest, JsonSchema, Sampling, ScoreItem,
+};
 pub use claim::{ClaimLoad, ClaimSpec, UniverseContext, WordMasks, load_claim};
 pub use device::Device;
 pub use documents::{AnnotatedDoc, DOCTAG, SynthDoc};

@@ -104,6 +104,7 @@ impl Judge for LlmJudge {
                     max_tokens: self.max_tokens,
                 },
                 seed: input.seed,
+                json_schema: None,
             };
             misses.push((i, key, request));
         }
