@@ -400,6 +400,17 @@ fn read_optional_text(path: &Path, errors: &mut SpecErrors) -> Option<String> {
     }
 }
 
+/// Reads one `universe_context.yaml` on its own (`neglect docs generate`); problems are
+/// reported as for a claim directory.
+pub fn read_universe(path: &Path) -> Result<UniverseContext, SpecErrors> {
+    let mut errors = SpecErrors::default();
+    let mut warnings = Vec::new();
+    match load_universe(path, true, "", &mut errors, &mut warnings) {
+        Some(u) if errors.is_empty() => Ok(u),
+        _ => Err(errors),
+    }
+}
+
 fn load_universe(
     path: &Path,
     required: bool,
