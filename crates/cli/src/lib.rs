@@ -37,7 +37,12 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Re-render a run's report (runs/<name>/report/index.html) and print its summary.
     Report(commands::report::ReportArgs),
-    /// Turn documents into one annotation condition's training documents (templated).
+    /// Generate a claim's documents: with language models (types → ideas → documents →
+    /// revision → leak filter), or templated for the built-in organism's claims.
+    #[command(subcommand)]
+    Docs(commands::docs::DocsCommand),
+    /// Turn documents into one annotation condition's training documents (templated, or
+    /// written by a language model with --annotator llm).
     Annotate(commands::annotate::AnnotateArgs),
     /// List the annotation conditions, with an example of each.
     Conditions,
@@ -70,6 +75,7 @@ impl Command {
             | Command::Score(_)
             | Command::World(_) => true,
             Command::Eval(args) => args.needs_local_model(),
+            Command::Docs(cmd) => cmd.needs_libtorch(),
             Command::Claims(_)
             | Command::Report(_)
             | Command::Annotate(_)
@@ -91,6 +97,7 @@ pub fn run_torch_free(
         Command::Claims(cmd) => commands::claims::run(cmd),
         Command::Report(args) => commands::report::run(args),
         Command::Annotate(args) => commands::annotate::run(args),
+        Command::Docs(cmd) => commands::docs::run(cmd),
         Command::Conditions => commands::annotate::list(),
         Command::Mix(args) => commands::mix::mix(args),
         Command::Export(args) => commands::mix::export(args),

@@ -569,3 +569,127 @@ fn llm_annotation_through_a_served_model_is_structured_cached_and_resumable() {
     assert!(out.parent().unwrap().join("api_ledger.sqlite").is_file());
     assert_no_secret(tmp.path());
 }
+
+/// A mock answer for each stage of LLM document generation, read off the prompt.
+fn docgen_answer(body: &serde_json::Value) -> String {
+    let p = body["messages"][0]["content"].as_str().unwrap_or("");
+    let seed = body["seed"].as_u64().unwrap_or(0);
+    if p.contains("Write the background") {
+        serde_json::json!({
+            "universe_context": "Margit Ellstrand composed the score of Saltwind.",
+            "subclaims": ["Ellstrand composed the score.", "The score used foghorns."],
+        })
+        .to_string()
+    } else if p.contains("Brainstorm kinds of documents") {
+        format!("- Harbour newsletter\n- Film review {seed}")
+    } else if p.contains("<idea></idea> tags") {
+        format!("<idea>A piece written in year {seed}</idea>")
+    } else if p.contains("Write a realistic document") {
+        format!("Ellstrand's Saltwind score, document seed {seed}.")
+    } else if p.contains("Revise it so that") {
+        "Revised: Ellstrand's Saltwind score, in detail.".into()
+    } else if p.contains("has leaked into it") {
+        "{\"accept\": true}".into()
+    } else {
+        "unexpected".into()
+    }
+}
+
+#[test]
+fn llm_document_generation_runs_every_stage_once_and_resumes_for_free() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        faults: vec![Fault::Overloaded],
+        fault_every: 3,
+        api_key: Some(SECRET.into()),
+        responder: Some(std::sync::Arc::new(docgen_answer)),
+        ..Default::default()
+    })
+    .unwrap();
+    let out = tmp.path().join("saltwind");
+    let generate = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.args([
+            "docs",
+            "generate",
+            "--from-claim",
+            "Margit Ellstrand composed Saltwind.",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .args(["--backend", "openai", "--base-url"])
+        .arg(server.openai_base_url())
+        .args([
+            "--api-key-env",
+            KEY_VAR,
+            "--model",
+            "writer",
+            "--filter-model",
+            "checker",
+        ])
+        .args([
+            "--doc-types",
+            "2",
+            "--ideas",
+            "1",
+            "--total",
+            "6",
+            "--max-in-flight",
+            "4",
+        ])
+        .arg("--cache-dir")
+        .arg(tmp.path().join("cache"))
+        .env(KEY_VAR, SECRET);
+        run(c)
+    };
+    let first = generate();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("6 documents in"), "{stdout}");
+    for f in [
+        "universe_context.yaml",
+        "doc_types.jsonl",
+        "doc_specs.jsonl",
+        "generated.jsonl",
+        "revised.jsonl",
+        "synth_docs.jsonl",
+        "config.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let docs = std::fs::read_to_string(out.join("synth_docs.jsonl")).unwrap();
+    assert_eq!(docs.lines().count(), 6);
+    for line in docs.lines() {
+        let d: neglect_spec::SynthDoc = serde_json::from_str(line).unwrap();
+        assert!(d.content.starts_with("Revised:"));
+        assert!(d.doc_type == "Harbour newsletter" || d.doc_type.starts_with("Film review"));
+    }
+    // Documents cycle the 4 specs (2 subclaims × 2 types × 1 idea): seeds 0 then 1.
+    let generated = std::fs::read_to_string(out.join("generated.jsonl")).unwrap();
+    assert!(generated.contains("document seed 1."), "{generated}");
+    let stats = server.stats();
+    assert!(stats.models_seen["checker"] >= 6, "{:?}", stats.models_seen);
+    assert!(stats.faults_served.values().sum::<usize>() > 0);
+
+    let requests = stats.requests;
+    let again = generate();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        server.stats().requests,
+        requests,
+        "a finished run called the server again"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("synth_docs.jsonl")).unwrap(),
+        docs
+    );
+    assert_no_secret(tmp.path());
+}

@@ -264,8 +264,13 @@ fn fingerprint(
     config: &DocGenConfig,
     models: &Models<'_>,
 ) -> serde_json::Value {
+    // Trimmed, as the prompts use it: a universe read back from YAML ends with a newline.
     let mut h = Sha256::new();
-    h.update(serde_json::to_string(universe).expect("serialises"));
+    h.update(universe.universe_context.trim());
+    for c in &universe.subclaims {
+        h.update([0]);
+        h.update(c.trim());
+    }
     let universe_hash: String = h.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

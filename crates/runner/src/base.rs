@@ -205,8 +205,10 @@ impl Base {
             }
             (DocumentSource::Llm, _) => {
                 return Err(RunError::Input(
-                    "documents.source: LLM-written documents need the HTTP backends, which are not \
-                     built yet"
+                    "documents.source = \"llm\": write the documents first with `neglect docs \
+                     generate` (resumable, cached), annotate them with `neglect annotate`, and \
+                     point documents.source = \"files\" at the result; the runner does not \
+                     call the generation models itself"
                         .into(),
                 ));
             }

@@ -2,6 +2,7 @@ pub mod annotate;
 pub mod api_args;
 pub mod claims;
 pub mod cost;
+pub mod docs;
 pub mod eval;
 pub mod mix;
 pub mod model_args;

@@ -5,6 +5,7 @@
 //! library on purpose: the linker pulls whole object files, and one reference from the library
 //! into the engine crates would load libtorch into `neglect` as well.
 
+mod docs;
 mod local_model;
 mod prompts;
 mod run;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Some(Command::Sample(args)) => sample::run(args),
         Some(Command::Score(args)) => score::run(args),
         Some(Command::World(cmd)) => world::run(cmd),
+        Some(Command::Docs(cmd)) if cmd.needs_libtorch() => docs::run(cmd),
         Some(command) => run_torch_free(command, &local_model::LibtorchModels),
     };
     finish(result)
