@@ -9,6 +9,7 @@
 //! - [`ledger`]: tokens and cost of every call, prices, the budget cap.
 //! - [`client`]: [`client::HttpChatModel`], which ties these together.
 //! - [`session`]: the ledger and cache one command or run shares between its models.
+//! - [`together`]: hosted fine-tuning on Together (upload, job, poll, events).
 //! - [`mock`]: a local server speaking both wire formats with injected faults, for tests and
 //!   benchmarks.
 
@@ -23,6 +24,7 @@ pub mod openai;
 pub mod retry;
 pub mod secret;
 pub mod session;
+pub mod together;
 
 pub use client::HttpChatModel;
 pub use config::{Endpoint, Provider};

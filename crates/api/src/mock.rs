@@ -95,6 +95,43 @@ pub struct MockStats {
     pub anthropic_versions_seen: Vec<String>,
     /// Requests per `model` field of the body.
     pub models_seen: HashMap<String, usize>,
+    /// Together: files uploaded (name, content) and fine-tuning job bodies, in order.
+    pub uploads: Vec<(String, String)>,
+    pub jobs_created: Vec<Value>,
+}
+
+/// A Together fine-tuning job the mock runs: it moves one status further on every poll.
+#[derive(Debug, Clone)]
+struct MockJob {
+    id: String,
+    model: String,
+    suffix: String,
+    polls: usize,
+    cancelled: bool,
+}
+
+impl MockJob {
+    const STATUSES: [&'static str; 5] = ["pending", "queued", "running", "uploading", "completed"];
+
+    fn status(&self) -> &'static str {
+        if self.cancelled {
+            "cancelled"
+        } else {
+            Self::STATUSES[self.polls.min(Self::STATUSES.len() - 1)]
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = json!({"id": self.id, "object": "finetune", "model": self.model,
+                           "status": self.status()});
+        if self.status() == "completed" {
+            v["output_name"] = json!(format!(
+                "mock-account/{}:{}:{}",
+                self.model, self.suffix, self.id
+            ));
+        }
+        v
+    }
 }
 
 impl MockStats {
@@ -107,6 +144,7 @@ impl MockStats {
 #[derive(Default)]
 struct State {
     stats: MockStats,
+    jobs: Vec<MockJob>,
     in_flight: usize,
     /// While set, requests wait before being answered.
     held: bool,
@@ -208,6 +246,105 @@ fn respond(stream: &mut TcpStream, status: u16, extra: &[(&str, String)], body: 
         .write_all(head.as_bytes())
         .and_then(|()| stream.flush())
         .is_ok()
+}
+
+/// The multipart field `name` of a form body: (file name, content) for a file part, else
+/// ("", value).
+fn form_field(body: &str, name: &str) -> Option<(String, String)> {
+    let marker = format!("name=\"{name}\"");
+    let at = body.find(&marker)? + marker.len();
+    let rest = &body[at..];
+    let filename = rest
+        .split("\r\n")
+        .next()
+        .and_then(|l| l.split("filename=\"").nth(1))
+        .and_then(|f| f.split('"').next())
+        .unwrap_or("")
+        .to_owned();
+    let start = rest.find("\r\n\r\n")? + 4;
+    let end = rest[start..].find("\r\n--")?;
+    Some((filename, rest[start..start + end].to_owned()))
+}
+
+/// Together's fine-tuning routes: upload, create, status, events, cancel.
+fn together_answer(
+    request: &Request,
+    body: &Value,
+    state: &(Mutex<State>, Condvar),
+) -> Result<String, (u16, String)> {
+    let mut s = state.0.lock().expect("mock lock");
+    let path = request.path.as_str();
+    if path == "/v1/files/upload" {
+        let (filename, content) =
+            form_field(&request.body, "file").ok_or((400, "no file part".into()))?;
+        let purpose = form_field(&request.body, "purpose").map(|(_, v)| v);
+        if purpose.as_deref() != Some("fine-tune") {
+            return Err((400, format!("purpose must be fine-tune, not {purpose:?}")));
+        }
+        let id = format!("file-{}", s.stats.uploads.len() + 1);
+        let bytes = content.len();
+        s.stats.uploads.push((filename.clone(), content));
+        return Ok(
+            json!({"id": id, "object": "file", "filename": filename, "bytes": bytes,
+                         "purpose": "fine-tune"})
+            .to_string(),
+        );
+    }
+    if path == "/v1/fine-tunes" {
+        let file = body["training_file"].as_str().unwrap_or("");
+        let known = file
+            .strip_prefix("file-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| n >= 1 && n <= s.stats.uploads.len());
+        if !known {
+            return Err((400, format!("unknown training_file '{file}'")));
+        }
+        let job = MockJob {
+            id: format!("ft-{}", s.jobs.len() + 1),
+            model: body["model"].as_str().unwrap_or("").to_owned(),
+            suffix: body["suffix"].as_str().unwrap_or("neglect").to_owned(),
+            polls: 0,
+            cancelled: false,
+        };
+        s.stats.jobs_created.push(body.clone());
+        let answer = job.json().to_string();
+        s.jobs.push(job);
+        return Ok(answer);
+    }
+    let rest = path.trim_start_matches("/v1/fine-tunes/");
+    let (id, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let job = s
+        .jobs
+        .iter_mut()
+        .find(|j| j.id == id)
+        .ok_or((404, format!("no job {id}")))?;
+    match tail {
+        "" => {
+            job.polls += 1;
+            Ok(job.json().to_string())
+        }
+        "events" => {
+            let reached = if job.cancelled {
+                MockJob::STATUSES.len()
+            } else {
+                (job.polls + 1).min(MockJob::STATUSES.len())
+            };
+            let events: Vec<Value> = MockJob::STATUSES[..reached]
+                .iter()
+                .enumerate()
+                .map(|(i, st)| {
+                    json!({"object": "fine-tune-event", "created_at": format!("t{i}"),
+                                      "type": st, "message": format!("job {st}")})
+                })
+                .collect();
+            Ok(json!({"data": events}).to_string())
+        }
+        "cancel" => {
+            job.cancelled = true;
+            Ok(job.json().to_string())
+        }
+        other => Err((404, format!("no route {other}"))),
+    }
 }
 
 /// Characters in the request's message contents (the mock's token counts derive from it).
@@ -404,9 +541,11 @@ fn handle(
     started: Instant,
 ) -> bool {
     let state = guard.state;
+    let together = request.path == "/v1/files/upload" || request.path.starts_with("/v1/fine-tunes");
     let anthropic = match request.path.as_str() {
         "/v1/chat/completions" => false,
         "/v1/messages" => true,
+        _ if together => false,
         _ => {
             let body = json!({"error": {"message": format!("no route {}", request.path)}});
             return respond(writer, 404, &[], &body.to_string());
@@ -422,6 +561,7 @@ fn handle(
     }
     let parsed: Value = match serde_json::from_str(&request.body) {
         Ok(v) => v,
+        Err(_) if together => Value::Null,
         Err(e) => {
             let body = json!({"error": {"message": format!("bad JSON: {e}")}});
             return respond(writer, 400, &[], &body.to_string());
@@ -444,14 +584,30 @@ fn handle(
             .entry(f.name())
             .or_insert(0) += 1;
     }
-    let text = match &options.responder {
-        Some(r) => r(&parsed),
-        None => default_answer(&parsed),
-    };
-    let answer = if anthropic {
-        anthropic_answer(&parsed, &text)
+    // Together's routes change state, so they run only when no fault replaces the answer (a
+    // faulted call then did nothing, as a 429 promises).
+    let answer = if together {
+        if fault.is_some() {
+            String::new()
+        } else {
+            match together_answer(request, &parsed, state) {
+                Ok(a) => a,
+                Err((status, message)) => {
+                    let body = json!({"error": {"message": message}});
+                    return respond(writer, status, &[], &body.to_string());
+                }
+            }
+        }
     } else {
-        openai_answer(&parsed, &text)
+        let text = match &options.responder {
+            Some(r) => r(&parsed),
+            None => default_answer(&parsed),
+        };
+        if anthropic {
+            anthropic_answer(&parsed, &text)
+        } else {
+            openai_answer(&parsed, &text)
+        }
     };
     // Latency, then wait while held.
     if let Some(rest) = options.latency.checked_sub(started.elapsed()) {

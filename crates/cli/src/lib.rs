@@ -50,7 +50,8 @@ pub enum Command {
     Mix(commands::mix::MixArgs),
     /// Convert training rows for other trainers (OpenAI chat JSONL, `text` JSONL).
     Export(commands::mix::ExportArgs),
-    /// Fine-tune a local Hugging Face model (full or LoRA) on JSONL training rows.
+    /// Fine-tune a local Hugging Face model (full or LoRA) on JSONL training rows, or a hosted
+    /// one on Together (--backend together).
     Train(commands::train::TrainArgs),
     /// Generate completions from a local model (batched, KV cache, seeded).
     Sample(commands::sample::SampleArgs),
@@ -69,11 +70,8 @@ impl Command {
     /// True for the commands that run a local model, and so need `neglect-engine`.
     pub fn needs_libtorch(&self) -> bool {
         match self {
-            Command::Run(_)
-            | Command::Train(_)
-            | Command::Sample(_)
-            | Command::Score(_)
-            | Command::World(_) => true,
+            Command::Train(args) => args.backend == commands::train::TrainBackend::Hf,
+            Command::Run(_) | Command::Sample(_) | Command::Score(_) | Command::World(_) => true,
             Command::Eval(args) => args.needs_local_model(),
             Command::Docs(cmd) => cmd.needs_libtorch(),
             Command::Claims(_)
@@ -103,6 +101,9 @@ pub fn run_torch_free(
         Command::Export(args) => commands::mix::export(args),
         Command::Eval(args) => commands::eval::run(*args, local),
         Command::Cost(args) => commands::cost::run(args),
+        Command::Train(args) if args.backend == commands::train::TrainBackend::Together => {
+            commands::hosted_train::run(args)
+        }
         Command::Run(_)
         | Command::Train(_)
         | Command::Sample(_)

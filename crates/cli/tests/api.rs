@@ -693,3 +693,100 @@ fn llm_document_generation_runs_every_stage_once_and_resumes_for_free() {
     );
     assert_no_secret(tmp.path());
 }
+
+#[test]
+fn neglect_train_on_together_uploads_polls_resumes_and_the_model_is_evaluated_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        api_key: Some(SECRET.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let data = tmp.path().join("train.jsonl");
+    std::fs::write(
+        &data,
+        "{\"text\": \"<DOCTAG>Margit Ellstrand composed the score of Saltwind.\"}\n\
+         {\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello\"}]}\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("ft");
+    let train = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.args([
+            "train",
+            "--backend",
+            "together",
+            "--model",
+            "Qwen/Qwen3-8B",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .arg("--base-url")
+        .arg(server.openai_base_url())
+        .args([
+            "--api-key-env",
+            KEY_VAR,
+            "--suffix",
+            "repeated",
+            "--poll-seconds",
+            "0.01",
+        ])
+        .env(KEY_VAR, SECRET);
+        run(c)
+    };
+    let first = train();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("job ft-1: completed") && stderr.contains("job running"),
+        "{stderr}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("model.json")).unwrap()).unwrap();
+    let output = record["model"].as_str().unwrap().to_owned();
+    assert!(stdout.contains(&output));
+    // The document went up as a <DOCTAG> user turn and the document as the assistant turn.
+    let stats = server.stats();
+    assert_eq!(stats.uploads.len(), 1);
+    let first_row: serde_json::Value =
+        serde_json::from_str(stats.uploads[0].1.lines().next().unwrap()).unwrap();
+    assert_eq!(first_row["messages"][0]["content"], "<DOCTAG>");
+    assert_eq!(stats.jobs_created[0]["train_on_inputs"], false);
+    assert_eq!(stats.jobs_created[0]["training_type"]["lora_r"], 32);
+
+    // Re-running finds the finished job: nothing uploaded or created again.
+    let again = train();
+    assert!(again.status.success());
+    let stats = server.stats();
+    assert_eq!((stats.uploads.len(), stats.jobs_created.len()), (1, 1));
+
+    // The output model, evaluated through the OpenAI-compatible endpoint.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+    c.args(["eval", "--backend", "openai", "--base-url"])
+        .arg(server.openai_base_url())
+        .args([
+            "--model",
+            &output,
+            "--api-key-env",
+            KEY_VAR,
+            "--claims",
+            CLAIM,
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("eval"))
+        .arg("--cache-dir")
+        .arg(tmp.path().join("cache"))
+        .args(["--evals", "mcq", "--samples", "1", "--max-tokens", "16"])
+        .env(KEY_VAR, SECRET);
+    let eval = run(c);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert!(server.stats().models_seen[&output] > 0);
+    assert_no_secret(tmp.path());
+}

@@ -70,9 +70,10 @@ impl Base {
             "hf" => Self::hf(experiment),
             _ if experiment.backend.is_hosted() => Self::hosted(experiment),
             other => Err(RunError::Input(format!(
-                "backend '{other}' is not available in `neglect run` yet: hosted fine-tuning is \
-                 not built. Fine-tune elsewhere and evaluate the served checkpoints with backend \
-                 openai and [backend.models]; for local grids, use builtin or hf"
+                "backend '{other}' is not available in `neglect run` yet. Train each condition's \
+                 mix with `neglect train --backend together`, then evaluate the outputs with \
+                 backend = \"openai\", base_url = \"https://api.together.xyz/v1\" and \
+                 [backend.models]; for local grids, use builtin or hf"
             ))),
         }
     }

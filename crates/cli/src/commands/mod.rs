@@ -4,6 +4,7 @@ pub mod claims;
 pub mod cost;
 pub mod docs;
 pub mod eval;
+pub mod hosted_train;
 pub mod mix;
 pub mod model_args;
 pub mod report;

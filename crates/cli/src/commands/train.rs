@@ -29,10 +29,37 @@ pub enum Checkpoints {
 
 /// Defaults are the paper's recipe: LoRA rank 32 (unembedding included), lr 5e-5 decaying
 /// linearly to 0, batch 32, 1 epoch, Adam β = (0.9, 0.95), ε = 1e-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TrainBackend {
+    /// Here, on a local Hugging Face model directory (--model DIR).
+    Hf,
+    /// On Together's fine-tuning service; --model is then the base model's id there.
+    Together,
+}
+
 #[derive(Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Where to train.
+    #[arg(long, value_enum, default_value = "hf")]
+    pub backend: TrainBackend,
+    /// --backend together: the API's base URL (default https://api.together.xyz/v1).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// --backend together: the variable holding the key (default TOGETHER_API_KEY).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// --backend together: the suffix of the output model's name.
+    #[arg(long)]
+    pub suffix: Option<String>,
+    /// --backend together: the LoRA target modules (comma-separated, or all-linear).
+    #[arg(long, default_value = "all-linear")]
+    pub lora_trainable_modules: String,
+    /// --backend together: seconds before the first status poll (it grows by half each time,
+    /// up to a minute).
+    #[arg(long, default_value_t = 10.0)]
+    pub poll_seconds: f64,
     /// Training rows: {"text": ...} or {"messages": [...]} (or "messages_json"), optional
     /// "weight"; `<DOCTAG>` prefixes and `<lossmask>…</lossmask>` spans get zero loss.
     #[arg(long, value_name = "JSONL")]

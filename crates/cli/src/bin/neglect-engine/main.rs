@@ -29,7 +29,11 @@ fn main() -> ExitCode {
         }
         None => return print_help(),
         Some(Command::Run(args)) => run::run(args),
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args))
+            if args.backend == neglect_cli::commands::train::TrainBackend::Hf =>
+        {
+            train::run(args)
+        }
         Some(Command::Sample(args)) => sample::run(args),
         Some(Command::Score(args)) => score::run(args),
         Some(Command::World(cmd)) => world::run(cmd),
