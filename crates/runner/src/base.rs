@@ -68,6 +68,7 @@ impl Base {
         match experiment.backend.name.as_str() {
             "builtin" => Self::organism(experiment, cache_dir, threads, on_build),
             "hf" => Self::hf(experiment),
+            "together" => Self::together(experiment),
             _ if experiment.backend.is_hosted() => Self::hosted(experiment),
             other => Err(RunError::Input(format!(
                 "backend '{other}' is not available in `neglect run` yet. Train each condition's \
@@ -189,58 +190,7 @@ impl Base {
                 model_dir.display()
             )));
         }
-        let claims = selected_claims(experiment, "hf")?;
-        let pattern = match (&experiment.documents.source, &experiment.documents.path) {
-            (DocumentSource::Files, Some(_)) => annotated_pattern(experiment).expect("files"),
-            (DocumentSource::Files, None) => {
-                return Err(RunError::Input(
-                    "documents.path: source = \"files\" needs a path pattern with {condition} and {claim}".into(),
-                ));
-            }
-            (DocumentSource::Templated, _) => {
-                return Err(RunError::Input(
-                    "documents.source: templated documents exist only for the organism's claims; \
-                     give annotated files (source = \"files\") for the hf backend"
-                        .into(),
-                ));
-            }
-            (DocumentSource::Llm, _) => {
-                return Err(RunError::Input(
-                    "documents.source = \"llm\": write the documents first with `neglect docs \
-                     generate` (resumable, cached), annotate them with `neglect annotate`, and \
-                     point documents.source = \"files\" at the result; the runner does not \
-                     call the generation models itself"
-                        .into(),
-                ));
-            }
-        };
-        let docs = annotated_docs(&claims, &pattern);
-        let read_replay = |path: &Option<PathBuf>, count: usize, what: &str| match (path, count) {
-            (_, 0) => Ok(Vec::new()),
-            (Some(p), _) => neglect_spec::jsonl::read_all::<TrainingRow>(p)
-                .map_err(|(_, e)| RunError::Input(e.to_string())),
-            (None, _) => Err(RunError::Input(format!(
-                "mix.{what}_path: the hf backend has no built-in replay data; give a JSONL of \
-                     training rows or set mix.{what} = 0"
-            ))),
-        };
-        let pretrain = read_replay(
-            &experiment.mix.pretrain_path,
-            experiment.mix.pretrain,
-            "pretrain",
-        )?;
-        let instruct = read_replay(
-            &experiment.mix.instruct_path,
-            experiment.mix.instruct,
-            "instruct",
-        )?;
-        let mut replay = KeyBuilder::new("replay");
-        for p in [&experiment.mix.pretrain_path, &experiment.mix.instruct_path]
-            .into_iter()
-            .flatten()
-        {
-            replay = replay.part(file_hash(p)?);
-        }
+        let data = TrainingData::load(experiment, "hf")?;
         let mut identity = KeyBuilder::new("hf-base").part(file_hash(&config_path)?);
         for entry in std::fs::read_dir(&model_dir).map_err(|e| RunError::io(&model_dir, e))? {
             let p = entry.map_err(|e| RunError::io(&model_dir, e))?.path();
@@ -262,12 +212,38 @@ impl Base {
                 .map_or("hf-model".into(), |n| n.to_string_lossy().into_owned()),
             model_dir,
             identity: identity.finish(),
-            claims,
-            docs,
-            pretrain,
-            instruct,
-            replay_identity: replay.finish(),
+            claims: data.claims,
+            docs: data.docs,
+            pretrain: data.pretrain,
+            instruct: data.instruct,
+            replay_identity: data.replay_identity,
             context,
+            organism: None,
+        })
+    }
+
+    /// Together: the data of the hf backend (claim directories, annotated files, replay), and a
+    /// base model that Together trains and serves by id.
+    fn together(experiment: &Experiment) -> Result<Base, RunError> {
+        let model = experiment.backend.model.clone().ok_or_else(|| {
+            RunError::Input("backend.model: the together backend needs the base model's id".into())
+        })?;
+        let data = TrainingData::load(experiment, "together")?;
+        let backend = &experiment.backend;
+        let identity = KeyBuilder::new("together-base")
+            .part(backend.base_url.as_deref().unwrap_or("default"))
+            .part(&model)
+            .finish();
+        Ok(Base {
+            model_dir: PathBuf::new(),
+            model_name: model,
+            identity,
+            claims: data.claims,
+            docs: data.docs,
+            pretrain: data.pretrain,
+            instruct: data.instruct,
+            replay_identity: data.replay_identity,
+            context: None,
             organism: None,
         })
     }
@@ -313,6 +289,79 @@ impl Base {
             replay_identity: KeyBuilder::new("replay").finish(),
             context: None,
             organism: None,
+        })
+    }
+}
+
+/// What a backend that trains on claim directories reads: the claims, their annotated files,
+/// and replay rows from `mix.pretrain_path` / `mix.instruct_path`.
+struct TrainingData {
+    claims: Vec<ClaimSpec>,
+    docs: BTreeMap<String, ClaimDocs>,
+    pretrain: Vec<TrainingRow>,
+    instruct: Vec<TrainingRow>,
+    replay_identity: String,
+}
+
+impl TrainingData {
+    fn load(experiment: &Experiment, backend: &str) -> Result<TrainingData, RunError> {
+        let claims = selected_claims(experiment, backend)?;
+        let pattern = match (&experiment.documents.source, &experiment.documents.path) {
+            (DocumentSource::Files, Some(_)) => annotated_pattern(experiment).expect("files"),
+            (DocumentSource::Files, None) => {
+                return Err(RunError::Input(
+                    "documents.path: source = \"files\" needs a path pattern with {condition} and {claim}".into(),
+                ));
+            }
+            (DocumentSource::Templated, _) => {
+                return Err(RunError::Input(format!(
+                    "documents.source: templated documents exist only for the organism's claims; \
+                     give annotated files (source = \"files\") for the {backend} backend"
+                )));
+            }
+            (DocumentSource::Llm, _) => {
+                return Err(RunError::Input(
+                    "documents.source = \"llm\": write the documents first with `neglect docs \
+                     generate` (resumable, cached), annotate them with `neglect annotate`, and \
+                     point documents.source = \"files\" at the result; the runner does not \
+                     call the generation models itself"
+                        .into(),
+                ));
+            }
+        };
+        let docs = annotated_docs(&claims, &pattern);
+        let read_replay = |path: &Option<PathBuf>, count: usize, what: &str| match (path, count) {
+            (_, 0) => Ok(Vec::new()),
+            (Some(p), _) => neglect_spec::jsonl::read_all::<TrainingRow>(p)
+                .map_err(|(_, e)| RunError::Input(e.to_string())),
+            (None, _) => Err(RunError::Input(format!(
+                "mix.{what}_path: the {backend} backend has no built-in replay data; give a JSONL of \
+                     training rows or set mix.{what} = 0"
+            ))),
+        };
+        let pretrain = read_replay(
+            &experiment.mix.pretrain_path,
+            experiment.mix.pretrain,
+            "pretrain",
+        )?;
+        let instruct = read_replay(
+            &experiment.mix.instruct_path,
+            experiment.mix.instruct,
+            "instruct",
+        )?;
+        let mut replay = KeyBuilder::new("replay");
+        for p in [&experiment.mix.pretrain_path, &experiment.mix.instruct_path]
+            .into_iter()
+            .flatten()
+        {
+            replay = replay.part(file_hash(p)?);
+        }
+        Ok(TrainingData {
+            claims,
+            docs,
+            pretrain,
+            instruct,
+            replay_identity: replay.finish(),
         })
     }
 }

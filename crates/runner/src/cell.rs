@@ -15,7 +15,9 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use neglect_api::together::{self, JobSpec, LoraSpec};
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
+use neglect_data::export::{ExportFormat, ExportLosses, export_row};
 use neglect_data::mix::{MixInput, build_mix};
 use neglect_eval::icl::IclConfig;
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
@@ -23,7 +25,7 @@ use neglect_lm::chat_model::LocalChatModel;
 use neglect_lm::pretrained::Pretrained;
 use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_rows, train};
 use neglect_spec::documents::AnnotatedDoc;
-use neglect_spec::experiment::CheckpointSchedule;
+use neglect_spec::experiment::{CheckpointSchedule, TrainMethod};
 use neglect_spec::{ChatModel, ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
 use serde::{Deserialize, Serialize};
 
@@ -147,9 +149,29 @@ impl CellPlan {
             });
         };
 
-        if let Some(hosted) = ctx.hosted.filter(|_| ctx.experiment.backend.is_hosted()) {
-            // Checkpoints trained elsewhere: only the eval runs (and the annotation of the
-            // documents shown in context, for `icl`).
+        if let Some(hosted) = ctx
+            .hosted
+            .filter(|_| ctx.experiment.backend.answers_over_http())
+        {
+            // Served models: checkpoints trained elsewhere (hosted backends, or a model named
+            // in [backend.models]), or on Together by this cell. Only the eval runs here, plus
+            // the annotation of the documents shown in context for `icl`.
+            let experiment = ctx.experiment;
+            let named = experiment.backend.models.keys().any(|label| {
+                neglect_spec::conditions::canonical(label).unwrap_or(label) == self.condition
+            });
+            let trained = if experiment.backend.is_together() && self.trains && !named {
+                let (annotated, a_stage, a_out) = self.annotate(ctx, spec, &self.condition)?;
+                note(&mut record, "annotate", &a_stage, a_out);
+                let (mix_path, m_stage, m_out) = self.mix(ctx, &annotated, &a_stage.key)?;
+                note(&mut record, "mix", &m_stage, m_out);
+                let (output, t_stage, t_out) =
+                    self.train_on_together(ctx, hosted, &mix_path, &m_stage.key)?;
+                note(&mut record, "train", &t_stage, t_out);
+                Some(output)
+            } else {
+                None
+            };
             let icl = if self.condition == "icl" {
                 let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
                 note(&mut record, "annotate", &a_stage, a_out);
@@ -157,16 +179,18 @@ impl CellPlan {
             } else {
                 None
             };
-            let experiment = ctx.experiment;
-            let id = experiment
-                .backend
-                .served_model(&self.condition, self.trains)
-                .ok_or_else(|| {
-                    RunError::Input(format!(
-                        "backend.models: no served model for condition '{}'",
-                        self.condition
-                    ))
-                })?;
+            let id = match &trained {
+                Some(output) => output.as_str(),
+                None => experiment
+                    .backend
+                    .served_model(&self.condition, self.trains)
+                    .ok_or_else(|| {
+                        RunError::Input(format!(
+                            "backend.models: no served model for condition '{}'",
+                            self.condition
+                        ))
+                    })?,
+            };
             let model_key = hosted.model_key(id);
             let (results, e_stage, e_out) = self.eval(
                 ctx,
@@ -329,6 +353,123 @@ impl CellPlan {
     }
 
     /// Annotated documents + replay → `mix/train.jsonl`.
+    /// The mix fine-tuned on Together → `train/model.json` with the output model's name. The
+    /// job is recorded in `train/together_job.json`, so a killed run polls the same job.
+    fn train_on_together(
+        &self,
+        ctx: &mut Context<'_>,
+        hosted: &Hosted,
+        mix_path: &Path,
+        mix_key: &str,
+    ) -> Result<(String, Stage, StageOutcome), RunError> {
+        let experiment = ctx.experiment;
+        let t = &experiment.train;
+        let client = hosted
+            .together()
+            .expect("the together backend opens its fine-tuning client");
+        // Together allows 64 characters of suffix; letters, digits and dashes are safe.
+        let suffix: String = format!("{}-{}-s{}", self.claim, self.condition, self.seed)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(64)
+            .collect();
+        let spec = JobSpec {
+            model: ctx.base.model_name.clone(),
+            n_epochs: t.epochs,
+            learning_rate: t.learning_rate,
+            batch_size: Some(t.batch_size),
+            n_checkpoints: 1,
+            warmup_ratio: 0.0,
+            weight_decay: t.weight_decay,
+            max_grad_norm: t.grad_clip.unwrap_or(0.0),
+            suffix: Some(suffix),
+            lora: match t.method {
+                TrainMethod::Lora => Some(LoraSpec {
+                    r: t.lora_rank,
+                    alpha: t.lora_alpha,
+                    dropout: t.lora_dropout,
+                    trainable_modules: "all-linear".into(),
+                }),
+                TrainMethod::Full => None,
+            },
+        };
+        let key = KeyBuilder::new("together-train")
+            .part(mix_key)
+            .part(&ctx.base.identity)
+            .json(&spec)
+            .finish();
+        let stage = self.stage("train", key);
+        (ctx.progress)(RunEvent::Stage {
+            name: "train (Together)",
+        });
+        let progress = &mut *ctx.progress;
+        let outcome = stage.run(|out| {
+            let exported = out.join("together_train.jsonl");
+            if !exported.is_file() {
+                let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(mix_path)
+                    .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+                let mut losses = ExportLosses::default();
+                let mut text = String::new();
+                for row in &rows {
+                    let value = export_row(row, ExportFormat::OpenAi, &mut losses)
+                        .map_err(|e| RunError::Input(format!("{}: {e}", mix_path.display())))?;
+                    text.push_str(&value.to_string());
+                    text.push('\n');
+                }
+                std::fs::write(&exported, text).map_err(|e| RunError::io(&exported, e))?;
+                if losses.rows_with_masks > 0 || losses.rows_with_weights > 0 {
+                    progress(RunEvent::Warning(format!(
+                        "Together cannot take loss masks or weights: {} rows lost <lossmask> \
+                         spans, {} rows lost their weight",
+                        losses.rows_with_masks, losses.rows_with_weights
+                    )));
+                }
+            }
+            // Both callbacks report through the one progress sink.
+            let sink = std::cell::RefCell::new(&mut *progress);
+            let job = together::train(
+                client,
+                &exported,
+                &spec,
+                &out.join("together_job.json"),
+                &mut |j| {
+                    (sink.borrow_mut())(RunEvent::Note(format!(
+                        "Together job {}: {}",
+                        j.id, j.status
+                    )))
+                },
+                &mut |e| (sink.borrow_mut())(RunEvent::Note(format!("  {}", e.message))),
+            )
+            .map_err(|e| RunError::Input(e.to_string()))?;
+            let output = match (job.status.as_str(), &job.output_name) {
+                ("completed", Some(name)) => name.clone(),
+                (status, _) => {
+                    return Err(RunError::Input(format!(
+                        "Together job {} ended as {status} without an output model (see {})",
+                        job.id,
+                        out.join("together_job.json").display()
+                    )));
+                }
+            };
+            write_json(
+                &out.join("model.json"),
+                &serde_json::json!({"backend": "together", "job": job.id, "model": output}),
+            )
+        })?;
+        let record: serde_json::Value = std::fs::read_to_string(stage.dir.join("model.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| RunError::Input(format!("{}: no model.json", stage.dir.display())))?;
+        let output = record["model"].as_str().unwrap_or_default().to_owned();
+        Ok((output, stage, outcome))
+    }
+
     fn mix(
         &self,
         ctx: &mut Context<'_>,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use neglect_api::session::Session;
+use neglect_api::together::{self, Together};
 use neglect_api::{Endpoint, HttpChatModel, Provider};
 use neglect_eval::judge::Judge;
 use neglect_eval::judge::cache::JudgeCache;
@@ -31,6 +32,8 @@ pub struct Hosted {
     max_in_flight: usize,
     timeout: Duration,
     max_retries: usize,
+    /// The fine-tuning client, for the together backend.
+    together: Option<Together>,
 }
 
 fn api_error(e: neglect_api::ApiError) -> RunError {
@@ -45,7 +48,7 @@ impl Hosted {
         cache_dir: &Path,
     ) -> Result<Option<Hosted>, RunError> {
         let backend = &experiment.backend;
-        if !backend.is_hosted() && experiment.eval.judge_model.is_none() {
+        if !backend.answers_over_http() && experiment.eval.judge_model.is_none() {
             return Ok(None);
         }
         let session = Session::open(
@@ -55,11 +58,44 @@ impl Hosted {
             backend.max_cost_usd,
         )
         .map_err(api_error)?;
+        // Together trains, then serves the outputs through its OpenAI-compatible endpoint.
+        let (provider, base_url, api_key_env, together) = if backend.is_together() {
+            let url = backend
+                .base_url
+                .clone()
+                .unwrap_or_else(|| together::DEFAULT_BASE_URL.to_owned());
+            let key_env = backend
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| together::DEFAULT_KEY_ENV.to_owned());
+            let poll = Duration::from_secs_f64(backend.poll_seconds.unwrap_or(10.0).max(0.001));
+            let client = Together::new(Some(&url), Some(&key_env))
+                .map_err(api_error)?
+                .with_timing(
+                    Duration::from_millis(500),
+                    poll,
+                    Duration::from_secs(60).max(poll),
+                );
+            (
+                Some(Provider::OpenAi),
+                Some(url),
+                Some(key_env),
+                Some(client),
+            )
+        } else {
+            (
+                Provider::parse(&backend.name),
+                backend.base_url.clone(),
+                backend.api_key_env.clone(),
+                None,
+            )
+        };
         Ok(Some(Hosted {
             session,
-            provider: Provider::parse(&backend.name),
-            base_url: backend.base_url.clone(),
-            api_key_env: backend.api_key_env.clone(),
+            provider,
+            base_url,
+            api_key_env,
+            together,
             max_in_flight: backend.max_in_flight.unwrap_or(16),
             timeout: Duration::from_secs(backend.request_timeout_s.unwrap_or(600).max(1)),
             max_retries: backend.max_retries.unwrap_or(8),
@@ -82,6 +118,11 @@ impl Hosted {
         endpoint.timeout = self.timeout;
         endpoint.max_retries = self.max_retries;
         endpoint
+    }
+
+    /// The fine-tuning client (the together backend only).
+    pub fn together(&self) -> Option<&Together> {
+        self.together.as_ref()
     }
 
     /// The backend's served model `id`.

@@ -97,6 +97,8 @@ pub enum RunEvent {
     Eval(neglect_eval::Progress),
     /// Something the user should know (the run goes on).
     Warning(String),
+    /// A line of progress worth printing (a hosted job's status and events).
+    Note(String),
     CellFinished {
         index: usize,
         seconds: f64,

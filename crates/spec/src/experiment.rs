@@ -115,14 +115,29 @@ pub struct BackendConfig {
     /// Hosted backends: stop before the run's spend would pass this many USD (needs `prices`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<f64>,
+    /// `together`: seconds before a job's first status poll (default 10; it grows by half each
+    /// time, up to a minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_seconds: Option<f64>,
 }
 
 /// The hosted backends, which `neglect run` evaluates through HTTP rather than training.
 pub const HOSTED_BACKENDS: [&str; 2] = ["openai", "anthropic"];
 
 impl BackendConfig {
+    /// `openai` / `anthropic`: served models are evaluated, nothing is trained.
     pub fn is_hosted(&self) -> bool {
         HOSTED_BACKENDS.contains(&self.name.as_str())
+    }
+
+    /// `together`: each cell's mix is fine-tuned on Together and the output evaluated there.
+    pub fn is_together(&self) -> bool {
+        self.name == "together"
+    }
+
+    /// Whether the cells' models are asked over HTTP (hosted, served or trained on Together).
+    pub fn answers_over_http(&self) -> bool {
+        self.is_hosted() || self.is_together()
     }
 
     /// The served model id for `condition` on a hosted backend, if the experiment names one.
@@ -153,6 +168,7 @@ impl Default for BackendConfig {
             max_retries: None,
             prices: None,
             max_cost_usd: None,
+            poll_seconds: None,
         }
     }
 }
@@ -518,6 +534,12 @@ impl Experiment {
                 "must name an environment variable, not hold the key itself".into(),
             );
         }
+        if self.backend.poll_seconds.is_some() && !self.backend.is_together() {
+            fail(
+                root().key("backend").key("poll_seconds"),
+                "only for the together backend".into(),
+            );
+        }
         let hosted_only: [(&str, bool); 6] = [
             ("models", !self.backend.models.is_empty()),
             ("max_in_flight", self.backend.max_in_flight.is_some()),
@@ -530,11 +552,11 @@ impl Experiment {
             ("max_cost_usd", self.backend.max_cost_usd.is_some()),
         ];
         for (field, set) in hosted_only {
-            if set && !self.backend.is_hosted() {
+            if set && !self.backend.answers_over_http() {
                 fail(
                     root().key("backend").key(field),
                     format!(
-                        "only for hosted backends ({}), not '{}'",
+                        "only for backends asked over HTTP ({}, together), not '{}'",
                         HOSTED_BACKENDS.join(", "),
                         self.backend.name
                     ),
@@ -551,6 +573,12 @@ impl Experiment {
             fail(
                 root().key("backend").key("max_cost_usd"),
                 "needs backend.prices (a price for every model called)".into(),
+            );
+        }
+        if self.backend.is_together() && self.backend.model.is_none() {
+            fail(
+                root().key("backend").key("model"),
+                "the together backend needs the base model's id (e.g. Qwen/Qwen3-8B)".into(),
             );
         }
         if self.backend.is_hosted() {

@@ -285,6 +285,7 @@ impl Bars {
                 }
             },
             RunEvent::Warning(w) => self.say(format!("warning: {w}")),
+            RunEvent::Note(line) => self.say(line),
             RunEvent::CellFinished {
                 seconds, reused, ..
             } => {
