@@ -75,6 +75,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
             finish_reason,
         },
         usage,
+        prompt_logprobs: None,
     })
 }
 

@@ -173,6 +173,7 @@ mod tests {
                 input_tokens: 5,
                 output_tokens: 1,
             },
+            prompt_logprobs: None,
         };
         {
             let cache = ResponseCache::open(&path).unwrap();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use neglect_spec::chat::{ChatCompletion, ChatError, ChatModel, ChatRequest};
+use neglect_spec::chat::{ChatCompletion, ChatError, ChatModel, ChatRequest, ScoreItem};
 use serde_json::Value;
 
 use crate::cache::{self, ResponseCache};
@@ -267,7 +267,25 @@ impl HttpChatModel {
     /// Answers one request: the cache, else the server.
     pub fn generate_one(&self, request: &ChatRequest) -> Result<ChatCompletion, ChatError> {
         let body = self.body(request);
-        let key = cache::key(&self.endpoint, &body, request.seed);
+        self.answer(
+            &body,
+            request.seed,
+            Self::prompt_chars(request),
+            request.sampling.max_tokens,
+        )
+        .map(|reply| reply.completion)
+    }
+
+    /// One call for `body`: from the cache when answered before, else reserved against the
+    /// budget, sent with retries, cached and booked.
+    fn answer(
+        &self,
+        body: &Value,
+        seed: u64,
+        prompt_chars: usize,
+        max_tokens: usize,
+    ) -> Result<Reply, ChatError> {
+        let key = cache::key(&self.endpoint, body, seed);
         let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
         if let Some(cache) = &self.cache
             && let Some(reply) = cache.get(&key).map_err(|e| fail(e.to_string()))?
@@ -275,21 +293,17 @@ impl HttpChatModel {
             self.counters.cached.fetch_add(1, Ordering::Relaxed);
             self.book(Outcome::Cached, 0, reply.usage, None)
                 .map_err(fail)?;
-            return Ok(reply.completion);
+            return Ok(reply);
         }
         let reservation = match &self.ledger {
             Some(ledger) => Some(
                 ledger
-                    .reserve(
-                        &self.endpoint.model,
-                        Self::prompt_chars(request),
-                        request.sampling.max_tokens,
-                    )
+                    .reserve(&self.endpoint.model, prompt_chars, max_tokens)
                     .map_err(fail)?,
             ),
             None => None,
         };
-        let (result, attempts) = self.call(&body);
+        let (result, attempts) = self.call(body);
         match result {
             Ok(reply) => {
                 self.counters.paid.fetch_add(1, Ordering::Relaxed);
@@ -300,7 +314,7 @@ impl HttpChatModel {
                 }
                 self.book(Outcome::Paid, attempts, reply.usage, reservation)
                     .map_err(fail)?;
-                Ok(reply.completion)
+                Ok(reply)
             }
             Err(why) => {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -313,6 +327,59 @@ impl HttpChatModel {
                 )))
             }
         }
+    }
+
+    /// The log-probability of one continuation after a conversation, from vLLM's
+    /// `prompt_logprobs`: the conversation with the continuation as an unfinished assistant
+    /// turn, one token generated, and the log-probabilities of the prompt tokens that spell the
+    /// continuation (counted back from the end) summed.
+    fn score_one(&self, item: &ScoreItem) -> Result<f64, ChatError> {
+        let mut messages = item.messages.clone();
+        messages.push(neglect_spec::ChatMessage {
+            role: "assistant".into(),
+            content: item.continuation.clone(),
+        });
+        let request = ChatRequest {
+            messages,
+            sampling: neglect_spec::Sampling {
+                temperature: 0.0,
+                top_p: 1.0,
+                max_tokens: 1,
+            },
+            seed: 0,
+            json_schema: None,
+        };
+        let mut body = self.body(&request);
+        if let Some(map) = body.as_object_mut() {
+            map.insert("add_generation_prompt".into(), Value::Bool(false));
+            map.insert("continue_final_message".into(), Value::Bool(true));
+            map.insert("prompt_logprobs".into(), Value::from(0));
+        }
+        let reply = self.answer(&body, 0, Self::prompt_chars(&request), 1)?;
+        let tokens = reply.prompt_logprobs.ok_or_else(|| {
+            ChatError::Unsupported(format!(
+                "log-probabilities of continuations: {} returned no prompt_logprobs (a vLLM \
+                 server is needed)",
+                self.endpoint.base_url
+            ))
+        })?;
+        let wanted = item.continuation.trim();
+        let mut spelled = String::new();
+        let mut total = 0.0;
+        for (token, logprob) in tokens.iter().rev() {
+            spelled.insert_str(0, token);
+            total += logprob;
+            if spelled.trim_start().len() >= wanted.len() {
+                break;
+            }
+        }
+        if !spelled.contains(wanted) {
+            return Err(ChatError::Failed(format!(
+                "the prompt tokens end with {spelled:?}, not the continuation {wanted:?} (the \
+                 chat template may add text after an unfinished assistant turn)"
+            )));
+        }
+        Ok(total)
     }
 }
 
@@ -345,6 +412,41 @@ impl ChatModel for HttpChatModel {
 
     fn answers_concurrently(&self) -> bool {
         true
+    }
+
+    fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
+        if !self.endpoint.prompt_logprobs || self.endpoint.provider != Provider::OpenAi {
+            return Err(ChatError::Unsupported(
+                "log-probabilities of continuations from a hosted model (a vLLM server can \
+                 give them: --score-via-prompt-logprobs)"
+                    .into(),
+            ));
+        }
+        // Concurrently, within the in-flight limit, like answers.
+        let results: Mutex<Vec<Option<Result<f64, ChatError>>>> =
+            Mutex::new(vec![None; items.len()]);
+        let next = AtomicUsize::new(0);
+        let workers = (2 * self.limiter.limit()).min(items.len()).max(1);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            break;
+                        }
+                        let r = self.score_one(&items[i]);
+                        results.lock().expect("results lock")[i] = Some(r);
+                    }
+                });
+            }
+        });
+        results
+            .into_inner()
+            .expect("results lock")
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(ChatError::Failed("not attempted".into()))))
+            .collect()
     }
 
     fn generate_with(

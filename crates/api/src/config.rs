@@ -77,6 +77,10 @@ pub struct Endpoint {
     /// OpenAI-compatible: the name of the length field. `max_completion_tokens` for OpenAI
     /// itself, `max_tokens` elsewhere, unless set.
     pub max_tokens_field: Option<String>,
+    /// Score continuations through vLLM's `prompt_logprobs` (with `continue_final_message`),
+    /// which makes the judge-free log-prob metric work on served models. Off: scoring is
+    /// unsupported, as for OpenAI itself.
+    pub prompt_logprobs: bool,
 }
 
 impl Endpoint {
@@ -94,6 +98,7 @@ impl Endpoint {
             extra_body: serde_json::Map::new(),
             headers: Vec::new(),
             max_tokens_field: None,
+            prompt_logprobs: false,
         }
     }
 

@@ -62,4 +62,8 @@ impl Usage {
 pub struct Reply {
     pub completion: neglect_spec::chat::ChatCompletion,
     pub usage: Usage,
+    /// vLLM's `prompt_logprobs`, when asked for: (decoded token, log-probability) of every
+    /// prompt token after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_logprobs: Option<Vec<(String, f64)>>,
 }

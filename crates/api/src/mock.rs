@@ -359,9 +359,35 @@ fn prompt_chars(request: &Value) -> usize {
         .unwrap_or(0)
 }
 
+/// vLLM-style `prompt_logprobs` for a request that asks for them: a first token for everything
+/// before the final message, that message in 3-character tokens, each with a log-probability
+/// derived from the model and the token (so two models score the same text differently).
+fn mock_prompt_logprobs(request: &Value) -> Value {
+    let last = request["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    let model = request["model"].as_str().unwrap_or("");
+    let chars: Vec<char> = last.chars().collect();
+    let mut entries = vec![
+        Value::Null,
+        json!({"1": {"logprob": -1.0, "rank": 1, "decoded_token": "<prompt>"}}),
+    ];
+    for (i, chunk) in chars.chunks(3).enumerate() {
+        let token: String = chunk.iter().collect();
+        let d = digest(&format!("{model}\u{0}{token}"));
+        let logprob = -0.1 - f64::from(u8::from_str_radix(&d[..2], 16).unwrap_or(0)) / 50.0;
+        entries.push(
+            json!({ (i + 2).to_string(): {"logprob": logprob, "rank": 1, "decoded_token": token} }),
+        );
+    }
+    Value::Array(entries)
+}
+
 fn openai_answer(request: &Value, text: &str) -> String {
     let prompt_chars = prompt_chars(request);
-    json!({
+    let mut answer = json!({
         "id": "chatcmpl-mock",
         "object": "chat.completion",
         "created": 0,
@@ -371,8 +397,11 @@ fn openai_answer(request: &Value, text: &str) -> String {
         "usage": {"prompt_tokens": prompt_chars / 4 + 1,
                   "completion_tokens": text.split_whitespace().count(),
                   "total_tokens": prompt_chars / 4 + 1 + text.split_whitespace().count()}
-    })
-    .to_string()
+    });
+    if request.get("prompt_logprobs").is_some() {
+        answer["prompt_logprobs"] = mock_prompt_logprobs(request);
+    }
+    answer.to_string()
 }
 
 fn anthropic_answer(request: &Value, text: &str) -> String {

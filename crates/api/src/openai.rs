@@ -65,12 +65,31 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         .unwrap_or("unknown")
         .to_owned();
     let usage = Usage::at(&value, "/usage/prompt_tokens", "/usage/completion_tokens");
+    // vLLM: one entry per prompt token (null for the first), each a map from token id to
+    // {logprob, rank, decoded_token}; asked with prompt_logprobs = 0, the map holds the prompt
+    // token alone.
+    let prompt_logprobs = value
+        .get("prompt_logprobs")
+        .and_then(Value::as_array)
+        .map(|tokens| {
+            tokens
+                .iter()
+                .filter_map(|t| t.as_object()?.values().next().cloned())
+                .map(|t| {
+                    (
+                        t["decoded_token"].as_str().unwrap_or("").to_owned(),
+                        t["logprob"].as_f64().unwrap_or(f64::NEG_INFINITY),
+                    )
+                })
+                .collect()
+        });
     Ok(Reply {
         completion: ChatCompletion {
             text,
             finish_reason,
         },
         usage,
+        prompt_logprobs,
     })
 }
 

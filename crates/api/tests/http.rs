@@ -321,3 +321,49 @@ fn keys_come_from_the_environment_and_never_reach_files_or_messages() {
         "{err}"
     );
 }
+
+#[test]
+fn served_models_score_continuations_through_prompt_logprobs_and_others_refuse() {
+    let server = MockServer::start(MockOptions::default()).unwrap();
+    let item = |continuation: &str| neglect_spec::ScoreItem {
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: "Did Ellstrand compose Saltwind?".into(),
+        }],
+        continuation: continuation.into(),
+    };
+    let items = [item("{\"answer\": \"yes\"}"), item("{\"answer\": \"no\"}")];
+
+    let plain = model(Provider::OpenAi, &server);
+    assert!(matches!(
+        plain.score(&items),
+        Err(neglect_spec::ChatError::Unsupported(_))
+    ));
+    assert_eq!(server.stats().requests, 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Arc::new(ResponseCache::open(&dir.path().join("c.sqlite")).unwrap());
+    let mut e = endpoint(Provider::OpenAi, &server);
+    e.prompt_logprobs = true;
+    let scoring = HttpChatModel::new(e.clone())
+        .unwrap()
+        .with_cache(cache.clone());
+    let scores = scoring.score(&items).unwrap();
+    assert!(
+        scores.iter().all(|s| s.is_finite() && *s < 0.0),
+        "{scores:?}"
+    );
+    assert_ne!(scores[0], scores[1]);
+    // Only the continuation's tokens count: the mock's "<prompt>" token (-1.0) is left out, and
+    // a 17-character continuation spans 6 of its 3-character tokens.
+    let per_token_floor = -0.1 - 255.0 / 50.0;
+    assert!(
+        scores[0] > 6.0 * per_token_floor && scores[0] <= 6.0 * -0.1,
+        "{scores:?}"
+    );
+    // Cached like answers: asking again calls nothing.
+    let calls = server.stats().requests;
+    let again = HttpChatModel::new(e).unwrap().with_cache(cache);
+    assert_eq!(again.score(&items).unwrap(), scores);
+    assert_eq!(server.stats().requests, calls);
+}

@@ -926,3 +926,47 @@ max_tokens = 16
     let stats = server.stats();
     assert_eq!((stats.uploads.len(), stats.jobs_created.len()), (2, 2));
 }
+
+#[test]
+fn a_hosted_eval_scores_log_probs_through_a_vllm_style_server_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions::default()).unwrap();
+    let eval = |extra: &[&str], out: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
+        c.args(["eval", "--backend", "openai", "--base-url"])
+            .arg(server.openai_base_url())
+            .args([
+                "--model",
+                "served",
+                "--claims",
+                CLAIM,
+                "--evals",
+                "mcq",
+                "--samples",
+                "1",
+            ])
+            .args(["--max-tokens", "16"])
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .arg("--cache-dir")
+            .arg(tmp.path().join("cache"))
+            .args(extra);
+        run(c)
+    };
+    let plain = eval(&[], "plain");
+    assert!(plain.status.success());
+    let skipped = String::from_utf8_lossy(&plain.stderr).to_string()
+        + &String::from_utf8_lossy(&plain.stdout);
+    assert!(skipped.contains("--score-via-prompt-logprobs"), "{skipped}");
+
+    let scored = eval(&["--score-via-prompt-logprobs"], "scored");
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    let rows = std::fs::read_to_string(tmp.path().join("scored/logprobs.jsonl")).unwrap();
+    assert!(rows.lines().count() > 0);
+    let first: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
+    assert!(first.to_string().contains("logprob"), "{first}");
+}

@@ -32,6 +32,8 @@ pub struct Hosted {
     max_in_flight: usize,
     timeout: Duration,
     max_retries: usize,
+    /// Served models score continuations through vLLM's prompt_logprobs.
+    prompt_logprobs: bool,
     /// The fine-tuning client, for the together backend.
     together: Option<Together>,
 }
@@ -96,6 +98,7 @@ impl Hosted {
             base_url,
             api_key_env,
             together,
+            prompt_logprobs: backend.score_via_prompt_logprobs.unwrap_or(false),
             max_in_flight: backend.max_in_flight.unwrap_or(16),
             timeout: Duration::from_secs(backend.request_timeout_s.unwrap_or(600).max(1)),
             max_retries: backend.max_retries.unwrap_or(8),
@@ -130,12 +133,13 @@ impl Hosted {
         let provider = self.provider.ok_or_else(|| {
             RunError::Input("backend.name: not a hosted backend (openai or anthropic)".into())
         })?;
-        let endpoint = self.endpoint(
+        let mut endpoint = self.endpoint(
             provider,
             id,
             self.base_url.as_deref(),
             self.api_key_env.as_deref(),
         );
+        endpoint.prompt_logprobs = self.prompt_logprobs;
         self.session.model(endpoint, "answer").map_err(api_error)
     }
 

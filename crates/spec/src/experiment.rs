@@ -115,6 +115,10 @@ pub struct BackendConfig {
     /// Hosted backends: stop before the run's spend would pass this many USD (needs `prices`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_cost_usd: Option<f64>,
+    /// Hosted backends: score continuations (the log-prob metric) through vLLM's
+    /// `prompt_logprobs`; other servers cannot, and the metric is skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_via_prompt_logprobs: Option<bool>,
     /// `together`: seconds before a job's first status poll (default 10; it grows by half each
     /// time, up to a minute).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -168,6 +172,7 @@ impl Default for BackendConfig {
             max_retries: None,
             prices: None,
             max_cost_usd: None,
+            score_via_prompt_logprobs: None,
             poll_seconds: None,
         }
     }
@@ -540,7 +545,11 @@ impl Experiment {
                 "only for the together backend".into(),
             );
         }
-        let hosted_only: [(&str, bool); 6] = [
+        let hosted_only: [(&str, bool); 7] = [
+            (
+                "score_via_prompt_logprobs",
+                self.backend.score_via_prompt_logprobs.is_some(),
+            ),
             ("models", !self.backend.models.is_empty()),
             ("max_in_flight", self.backend.max_in_flight.is_some()),
             (

@@ -64,6 +64,10 @@ pub struct ApiArgs {
     /// for every model called).
     #[arg(long, value_name = "USD")]
     pub max_cost: Option<f64>,
+    /// Score continuations (the judge-free log-prob metric) through vLLM's prompt_logprobs;
+    /// other servers cannot score them, and the metric is then skipped.
+    #[arg(long)]
+    pub score_via_prompt_logprobs: bool,
 }
 
 /// The ledger and cache one command shares between its models.
@@ -110,6 +114,7 @@ impl ApiContext {
         endpoint.max_in_flight = args.max_in_flight;
         endpoint.timeout = Duration::from_secs(args.request_timeout.max(1));
         endpoint.max_retries = args.max_retries;
+        endpoint.prompt_logprobs = args.score_via_prompt_logprobs;
         if let Some(extra) = &args.extra_body {
             let value: serde_json::Value = serde_json::from_str(extra)
                 .with_context(|| format!("--extra-body is not JSON: {extra}"))?;
