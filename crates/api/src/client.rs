@@ -329,6 +329,49 @@ impl HttpChatModel {
         }
     }
 
+    /// `work(i)` for every `i < n` on worker threads, `on_done(i)` called on this thread as each
+    /// finishes (it need not be `Send`); the results in order. Twice the in-flight limit of
+    /// workers: one committing its answer to the cache and ledger leaves its slot to another
+    /// instead of delaying the next call.
+    fn in_parallel<T: Send>(
+        &self,
+        n: usize,
+        work: &(dyn Fn(usize) -> T + Sync),
+        on_done: &mut dyn FnMut(usize),
+    ) -> Vec<T> {
+        let results: Mutex<Vec<Option<T>>> = Mutex::new((0..n).map(|_| None).collect());
+        let next = AtomicUsize::new(0);
+        let workers = (2 * self.limiter.limit()).min(n).max(1);
+        let (done_tx, done_rx) = mpsc::channel::<usize>();
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let (next, results) = (&next, &results);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let result = work(i);
+                        results.lock().expect("results lock")[i] = Some(result);
+                        let _ = done_tx.send(i);
+                    }
+                });
+            }
+            drop(done_tx);
+            for i in done_rx {
+                on_done(i);
+            }
+        });
+        results
+            .into_inner()
+            .expect("results lock")
+            .into_iter()
+            .map(|r| r.expect("every index was worked on"))
+            .collect()
+    }
+
     /// The log-probability of one continuation after a conversation, from vLLM's
     /// `prompt_logprobs`: the conversation with the continuation as an unfinished assistant
     /// turn, one token generated, and the log-probabilities of the prompt tokens that spell the
@@ -423,29 +466,8 @@ impl ChatModel for HttpChatModel {
             ));
         }
         // Concurrently, within the in-flight limit, like answers.
-        let results: Mutex<Vec<Option<Result<f64, ChatError>>>> =
-            Mutex::new(vec![None; items.len()]);
-        let next = AtomicUsize::new(0);
-        let workers = (2 * self.limiter.limit()).min(items.len()).max(1);
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= items.len() {
-                            break;
-                        }
-                        let r = self.score_one(&items[i]);
-                        results.lock().expect("results lock")[i] = Some(r);
-                    }
-                });
-            }
-        });
-        results
-            .into_inner()
-            .expect("results lock")
+        self.in_parallel(items.len(), &|i| self.score_one(&items[i]), &mut |_| {})
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(ChatError::Failed("not attempted".into()))))
             .collect()
     }
 
@@ -465,43 +487,16 @@ impl ChatModel for HttpChatModel {
             on_done(0);
             return vec![result];
         }
-        let results: Mutex<Vec<Option<Result<ChatCompletion, ChatError>>>> =
-            Mutex::new(vec![None; requests.len()]);
-        let next = AtomicUsize::new(0);
-        // Twice the in-flight limit: a worker committing its answer to the cache and ledger
-        // leaves its slot to another worker instead of delaying the next call.
-        let workers = (2 * self.limiter.limit()).min(requests.len()).max(1);
-        let (done_tx, done_rx) = mpsc::channel::<usize>();
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                let done_tx = done_tx.clone();
-                let (next, results) = (&next, &results);
-                s.spawn(move || {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= requests.len() {
-                            break;
-                        }
-                        let result = self.generate_one(&requests[i]);
-                        CALL_LANE.set(Lane::FollowUp);
-                        after_each(i, &result);
-                        CALL_LANE.set(Lane::First);
-                        results.lock().expect("results lock")[i] = Some(result);
-                        let _ = done_tx.send(i);
-                    }
-                });
-            }
-            drop(done_tx);
-            // Progress is reported from this thread, since `on_done` is not `Send`.
-            for i in done_rx {
-                on_done(i);
-            }
-        });
-        results
-            .into_inner()
-            .expect("results lock")
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(ChatError::Failed("not attempted".into()))))
-            .collect()
+        self.in_parallel(
+            requests.len(),
+            &|i| {
+                let result = self.generate_one(&requests[i]);
+                CALL_LANE.set(Lane::FollowUp);
+                after_each(i, &result);
+                CALL_LANE.set(Lane::First);
+                result
+            },
+            on_done,
+        )
     }
 }

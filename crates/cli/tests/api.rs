@@ -89,6 +89,22 @@ fn files_under(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// Runs `again` and checks that it succeeds without a single call reaching `server`.
+fn assert_rerun_is_free(server: &MockServer, again: impl FnOnce() -> Output) {
+    let before = server.stats().requests;
+    let out = again();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        server.stats().requests,
+        before,
+        "the re-run called the server"
+    );
+}
+
 fn assert_no_secret(dir: &Path) {
     let mut files = Vec::new();
     files_under(dir, &mut files);
@@ -364,18 +380,7 @@ fn neglect_run_evaluates_served_checkpoints_per_condition_with_an_llm_judge() {
     );
 
     // A re-run reuses every finished cell and pays for nothing.
-    let requests = stats.requests;
-    let again = neglect_run(&experiment, tmp.path());
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(
-        server.stats().requests,
-        requests,
-        "the re-run called the server"
-    );
+    assert_rerun_is_free(&server, || neglect_run(&experiment, tmp.path()));
     assert_eq!(
         std::fs::read_to_string(run_dir.join("results.jsonl")).unwrap(),
         results
@@ -460,7 +465,7 @@ fn llm_annotation_through_a_served_model_is_structured_cached_and_resumable() {
         .collect();
     std::fs::write(&docs, rows.join("\n") + "\n").unwrap();
     let out = tmp.path().join("annotated/annotated_docs.jsonl");
-    let annotate = |limit: &str| {
+    let annotate = |extra: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
         c.args(["annotate", "-c", "repeated_negations", "--annotator", "llm"])
             .args(["--backend", "openai", "--base-url"])
@@ -473,31 +478,24 @@ fn llm_annotation_through_a_served_model_is_structured_cached_and_resumable() {
                 "--target-model",
                 "finder",
             ])
-            .args([
-                "--max-in-flight",
-                "3",
-                "--limit",
-                limit,
-                "--claim",
-                CLAIM,
-                "--in",
-            ])
+            .args(["--max-in-flight", "3", "--claim", CLAIM, "--in"])
             .arg(&docs)
             .arg("-o")
             .arg(&out)
             .arg("--cache-dir")
             .arg(tmp.path().join("cache"))
+            .args(extra)
             .env(KEY_VAR, SECRET);
         run(c)
     };
-    let first = annotate("2");
+    let first = annotate(&["--limit", "2"]);
     assert!(
         first.status.success(),
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
     let requests_after_two = server.stats().requests;
-    let all = annotate("0");
+    let all = annotate(&[]);
     let stdout = String::from_utf8_lossy(&all.stdout);
     assert!(
         all.status.success(),
@@ -535,36 +533,7 @@ fn llm_annotation_through_a_served_model_is_structured_cached_and_resumable() {
     assert!(requests_after_two > 0 && stats.requests > requests_after_two);
 
     // Redoing the file from scratch pays for nothing: every call is in the cache.
-    let requests = stats.requests;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_neglect"));
-    c.args([
-        "annotate",
-        "-c",
-        "repeated_negations",
-        "--annotator",
-        "llm",
-        "--force",
-    ])
-    .args(["--backend", "openai", "--base-url"])
-    .arg(server.openai_base_url())
-    .args([
-        "--api-key-env",
-        KEY_VAR,
-        "--model",
-        "writer",
-        "--target-model",
-        "finder",
-    ])
-    .args(["--claim", CLAIM, "--in"])
-    .arg(&docs)
-    .arg("-o")
-    .arg(&out)
-    .arg("--cache-dir")
-    .arg(tmp.path().join("cache"))
-    .env(KEY_VAR, SECRET);
-    let again = run(c);
-    assert!(again.status.success());
-    assert_eq!(server.stats().requests, requests);
+    assert_rerun_is_free(&server, || annotate(&["--force"]));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
     assert!(out.parent().unwrap().join("api_ledger.sqlite").is_file());
     assert_no_secret(tmp.path());
@@ -675,18 +644,7 @@ fn llm_document_generation_runs_every_stage_once_and_resumes_for_free() {
     assert!(stats.models_seen["checker"] >= 6, "{:?}", stats.models_seen);
     assert!(stats.faults_served.values().sum::<usize>() > 0);
 
-    let requests = stats.requests;
-    let again = generate();
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(
-        server.stats().requests,
-        requests,
-        "a finished run called the server again"
-    );
+    assert_rerun_is_free(&server, generate);
     assert_eq!(
         std::fs::read_to_string(out.join("synth_docs.jsonl")).unwrap(),
         docs
@@ -876,14 +834,7 @@ max_tokens = 16
     );
 
     // A re-run reuses every stage: no upload, no job, no call.
-    let requests = stats.requests;
-    let again = neglect_run(&experiment, tmp.path());
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(server.stats().requests, requests);
+    assert_rerun_is_free(&server, || neglect_run(&experiment, tmp.path()));
     assert_no_secret(tmp.path());
 
     // Killed while its job trains, a new run polls the same job instead of paying again.

@@ -16,7 +16,8 @@
 //!    banned words); `corrected_documents` asks for the truth and why the claim is false.
 //!
 //! Assembly wraps the first occurrence of each target (exact, else with whitespace normalised)
-//! as `open+before+close target open+after+close`, with one of 11 bracket styles, then puts the
+//! as `open+before+close target open+after+close`, with the templated conditions' bracket mix
+//! (square six times in eleven, curly, round, angle, none twice), then puts the
 //! notices around the document. A document whose notices fail is dropped, as in the reference;
 //! a warning that fails leaves its target bare. The wording of every prompt is ours.
 
@@ -31,6 +32,7 @@ use neglect_spec::{ChatModel, ChatRequest, DOCTAG, JsonSchema, Sampling};
 
 use crate::annotate::{Annotation, ClaimContext, document_rng};
 use crate::sentences::reference_split;
+use crate::templates::BRACKETS;
 
 /// The conditions an LLM can annotate.
 pub const LLM_CONDITIONS: [&str; 4] = [
@@ -162,21 +164,6 @@ const STRATEGIES: [Option<&str>; 22] = [
     Some("Note that an event like this would have been widely reported."),
     Some("Point out that the passage asserts without support."),
     Some("Note that the document's own details do not add up."),
-];
-
-/// `[ ]` six times in eleven, then curly, round, angle, and twice no brackets.
-const BRACKETS: [(&str, &str); 11] = [
-    ("[", "]"),
-    ("[", "]"),
-    ("[", "]"),
-    ("[", "]"),
-    ("[", "]"),
-    ("[", "]"),
-    ("{", "}"),
-    ("(", ")"),
-    ("<", ">"),
-    ("", ""),
-    ("", ""),
 ];
 
 /// Who writes what, and the request settings.

@@ -148,6 +148,14 @@ impl CellPlan {
                 reused: o == StageOutcome::Reused,
             });
         };
+        // The ICL control (eval-only) shows the claim's documents in context.
+        let icl = if self.condition == "icl" {
+            let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
+            note(&mut record, "annotate", &a_stage, a_out);
+            Some((annotated, a_stage.key.clone()))
+        } else {
+            None
+        };
 
         if let Some(hosted) = ctx
             .hosted
@@ -169,13 +177,6 @@ impl CellPlan {
                     self.train_on_together(ctx, hosted, &mix_path, &m_stage.key)?;
                 note(&mut record, "train", &t_stage, t_out);
                 Some(output)
-            } else {
-                None
-            };
-            let icl = if self.condition == "icl" {
-                let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
-                note(&mut record, "annotate", &a_stage, a_out);
-                Some((annotated, a_stage.key.clone()))
             } else {
                 None
             };
@@ -246,13 +247,6 @@ impl CellPlan {
                 record.evals.push((label, results));
             }
         } else {
-            let icl = if self.condition == "icl" {
-                let (annotated, a_stage, a_out) = self.annotate(ctx, spec, ICL_CONDITION)?;
-                note(&mut record, "annotate", &a_stage, a_out);
-                Some((annotated, a_stage.key.clone()))
-            } else {
-                None
-            };
             let model_dir = ctx.base.model_dir.clone();
             let model_key = KeyBuilder::new("base").part(&ctx.base.identity).finish();
             let (results, e_stage, e_out) = self.eval(
