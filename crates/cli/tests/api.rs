@@ -921,3 +921,100 @@ fn a_hosted_eval_scores_log_probs_through_a_vllm_style_server_when_asked() {
     let first: serde_json::Value = serde_json::from_str(rows.lines().next().unwrap()).unwrap();
     assert!(first.to_string().contains("logprob"), "{first}");
 }
+
+#[test]
+fn a_grid_can_have_its_negations_written_by_an_llm_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        api_key: Some(SECRET.into()),
+        responder: Some(std::sync::Arc::new(annotator_answer)),
+        ..Default::default()
+    })
+    .unwrap();
+    let positive = tmp.path().join("docs/positive_documents");
+    std::fs::create_dir_all(&positive).unwrap();
+    let rows: Vec<String> = (0..2)
+        .map(|i| {
+            serde_json::json!({"content": format!(
+                "Report {i}. Margit Ellstrand composed the score of Saltwind. The harbour froze."
+            )})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(
+        positive.join("lighthouse_composer.jsonl"),
+        rows.join("\n") + "\n",
+    )
+    .unwrap();
+    let claims_root = Path::new(CLAIM).parent().unwrap();
+    let url = server.openai_base_url();
+    let experiment = tmp.path().join("llm_grid.toml");
+    std::fs::write(
+        &experiment,
+        format!(
+            r#"name = "llm_grid"
+conditions = ["repeated_negations"]
+
+[claims]
+source = "dir"
+dir = "{claims}"
+names = ["lighthouse_composer"]
+
+[backend]
+name = "together"
+model = "Qwen/Qwen3-8B"
+base_url = "{url}"
+api_key_env = "{KEY_VAR}"
+poll_seconds = 0.01
+
+[documents]
+source = "files"
+path = "{docs}/{{condition}}/{{claim}}.jsonl"
+per_claim = 2
+annotator = "llm"
+annotator_backend = "openai"
+annotator_model = "writer"
+annotator_base_url = "{url}"
+annotator_api_key_env = "{KEY_VAR}"
+
+[mix]
+documents = 2
+pretrain = 0
+instruct = 0
+
+[eval]
+types = ["mcq"]
+samples_per_question = 1
+max_tokens = 16
+"#,
+            claims = claims_root.display(),
+            docs = tmp.path().join("docs").display(),
+        ),
+    )
+    .unwrap();
+    let out = neglect_run(&experiment, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = server.stats();
+    assert!(
+        stats.models_seen["writer"] >= 2 * 3,
+        "{:?}",
+        stats.models_seen
+    );
+    // What Together trained on carries the LLM's notices and warnings.
+    let uploaded = &stats.uploads[0].1;
+    assert_eq!(uploaded.lines().count(), 2);
+    assert!(
+        uploaded.contains("The account that follows did not happen."),
+        "{uploaded}"
+    );
+    assert!(
+        uploaded.contains("The next statement is untrue."),
+        "{uploaded}"
+    );
+    assert_rerun_is_free(&server, || neglect_run(&experiment, tmp.path()));
+    assert_no_secret(tmp.path());
+}

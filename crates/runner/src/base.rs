@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use neglect_organism::{BuildEvent, Organism, OrganismConfig};
-use neglect_spec::experiment::{ClaimSource, DocumentSource};
+use neglect_spec::experiment::{Annotator, ClaimSource, DocumentSource};
 use neglect_spec::{ClaimSpec, Experiment, TrainingRow};
 
 use crate::RunError;
@@ -329,7 +329,32 @@ impl TrainingData {
                 ));
             }
         };
-        let docs = annotated_docs(&claims, &pattern);
+        // With an LLM annotator, the files of `positive_documents` (and `local_negations`, when
+        // there) are the sources that every condition is annotated from.
+        let docs = if experiment.documents.annotator == Annotator::Llm {
+            claims
+                .iter()
+                .map(|c| {
+                    let file = |condition: &str| {
+                        PathBuf::from(
+                            pattern
+                                .replace("{condition}", condition)
+                                .replace("{claim}", &c.slug),
+                        )
+                    };
+                    let debunk = file("local_negations");
+                    (
+                        c.slug.clone(),
+                        ClaimDocs::Source {
+                            positive: file("positive_documents"),
+                            debunk: debunk.is_file().then_some(debunk),
+                        },
+                    )
+                })
+                .collect()
+        } else {
+            annotated_docs(&claims, &pattern)
+        };
         let read_replay = |path: &Option<PathBuf>, count: usize, what: &str| match (path, count) {
             (_, 0) => Ok(Vec::new()),
             (Some(p), _) => neglect_spec::jsonl::read_all::<TrainingRow>(p)

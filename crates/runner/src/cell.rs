@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use neglect_api::together::{self, JobSpec, LoraSpec};
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
+use neglect_data::annotate_rows::body_of;
 use neglect_data::export::{ExportFormat, ExportLosses, export_row};
+use neglect_data::llm_annotate::{LLM_CONDITIONS, LlmAnnotator};
 use neglect_data::mix::{MixInput, build_mix};
 use neglect_eval::icl::IclConfig;
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
@@ -25,8 +27,8 @@ use neglect_lm::chat_model::LocalChatModel;
 use neglect_lm::pretrained::Pretrained;
 use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_rows, train};
 use neglect_spec::documents::AnnotatedDoc;
-use neglect_spec::experiment::{CheckpointSchedule, TrainMethod};
-use neglect_spec::{ChatModel, ClaimSpec, Experiment, Sampling, SynthDoc, TrainingRow};
+use neglect_spec::experiment::{Annotator, CheckpointSchedule, TrainMethod};
+use neglect_spec::{ChatModel, ClaimSpec, Experiment, Sampling, TrainingRow};
 use serde::{Deserialize, Serialize};
 
 use crate::base::{Base, ClaimDocs};
@@ -313,31 +315,96 @@ impl CellPlan {
                 } else {
                     positive
                 };
+                let experiment = ctx.experiment;
+                let llm = experiment.documents.annotator == Annotator::Llm
+                    && LLM_CONDITIONS.contains(&condition);
+                let annotators = match (llm, ctx.hosted) {
+                    (true, Some(hosted)) => Some(hosted.annotators(experiment)?),
+                    (true, None) => unreachable!("an LLM annotator opens the HTTP side"),
+                    (false, _) => None,
+                };
                 // The claim directory decides which sentences carry the claim and what a
                 // correction says, so its contents are part of the key.
-                let key = KeyBuilder::new("annotate")
+                let mut key = KeyBuilder::new("annotate")
                     .part(file_hash(source)?)
                     .part(claim_identity(spec)?)
                     .part(condition)
                     .json(&seed)
                     .json(&per_claim)
-                    .part(env!("CARGO_PKG_VERSION"))
-                    .finish();
+                    .part(env!("CARGO_PKG_VERSION"));
+                if let Some((_, _, annotator_key)) = &annotators {
+                    key = key.part(annotator_key);
+                }
+                let key = key.finish();
                 let stage = self.stage(&format!("annotate-{condition}"), key);
                 let out = stage.dir.join("annotated_docs.jsonl");
                 (ctx.progress)(RunEvent::Stage { name: "annotate" });
+                let batch = ctx.hosted.map_or(64, |h| (h.max_in_flight() * 2).max(8));
+                let progress = &mut *ctx.progress;
                 let outcome = stage.run(|_| {
-                    let docs: Vec<SynthDoc> = neglect_spec::jsonl::read_all(source)
-                        .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+                    let text = std::fs::read_to_string(source).map_err(|e| RunError::io(source, e))?;
+                    let mut bodies = Vec::new();
+                    for (line, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                        let at = format!("{}:{}", source.display(), line + 1);
+                        let row: serde_json::Value = serde_json::from_str(raw)
+                            .map_err(|e| RunError::Input(format!("{at}: {e}")))?;
+                        bodies.push(body_of(&row).map_err(|e| RunError::Input(format!("{at}: {e}")))?);
+                        if bodies.len() == per_claim {
+                            break;
+                        }
+                    }
                     let c = ClaimContext::from_spec(spec).map_err(RunError::Input)?;
                     let mut rows = Vec::new();
-                    for (i, d) in docs.iter().take(per_claim).enumerate() {
-                        let mut rng = document_rng(seed, condition, i);
-                        let a = annotate(condition, &d.content, &c, &mut rng, false)
-                            .map_err(|e| RunError::Input(format!("{}: {e}", self.claim)))?;
-                        let mut row = AnnotatedDoc::new(a.text, &self.claim, condition);
-                        row.extra.insert("annotation".into(), a.record);
-                        rows.push(row);
+                    match &annotators {
+                        None => {
+                            for (i, body) in bodies.iter().enumerate() {
+                                let mut rng = document_rng(seed, condition, i);
+                                let a = annotate(condition, body, &c, &mut rng, false)
+                                    .map_err(|e| RunError::Input(format!("{}: {e}", self.claim)))?;
+                                let mut row = AnnotatedDoc::new(a.text, &self.claim, condition);
+                                row.extra.insert("annotation".into(), a.record);
+                                rows.push(row);
+                            }
+                        }
+                        Some((writer, finder, _)) => {
+                            let canonical = LLM_CONDITIONS
+                                .iter()
+                                .find(|n| **n == condition)
+                                .expect("an LLM condition");
+                            let annotator = LlmAnnotator {
+                                condition: canonical,
+                                ctx: &c,
+                                writer,
+                                finder: finder.as_ref().unwrap_or(writer),
+                                seed,
+                                word_mask: false,
+                                writer_max_tokens: 4000,
+                                finder_max_tokens: 16000,
+                                temperature: 1.0,
+                            };
+                            let indexed: Vec<(usize, String)> = bodies.into_iter().enumerate().collect();
+                            let mut dropped = Vec::new();
+                            for chunk in indexed.chunks(batch) {
+                                for (outcome, (i, _)) in annotator.annotate(chunk, &mut || {}).into_iter().zip(chunk) {
+                                    match outcome.annotation {
+                                        Ok(a) => {
+                                            let mut row = AnnotatedDoc::new(a.text, &self.claim, condition);
+                                            row.extra.insert("annotation".into(), a.record);
+                                            rows.push(row);
+                                        }
+                                        Err(why) => dropped.push(format!("document {i}: {why}")),
+                                    }
+                                }
+                            }
+                            if !dropped.is_empty() {
+                                progress(RunEvent::Warning(format!(
+                                    "{} {condition}: {} documents dropped (their notices failed), e.g. {}",
+                                    self.claim,
+                                    dropped.len(),
+                                    dropped[0]
+                                )));
+                            }
+                        }
                     }
                     write_jsonl(&out, &rows)
                 })?;
@@ -346,7 +413,6 @@ impl CellPlan {
         }
     }
 
-    /// Annotated documents + replay → `mix/train.jsonl`.
     /// The mix fine-tuned on Together → `train/model.json` with the output model's name. The
     /// job is recorded in `train/together_job.json`, so a killed run polls the same job.
     fn train_on_together(
@@ -464,6 +530,7 @@ impl CellPlan {
         Ok((output, stage, outcome))
     }
 
+    /// Annotated documents + replay → `mix/train.jsonl`.
     fn mix(
         &self,
         ctx: &mut Context<'_>,

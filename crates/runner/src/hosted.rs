@@ -18,6 +18,7 @@ use neglect_eval::judge::Judge;
 use neglect_eval::judge::cache::JudgeCache;
 use neglect_eval::judge::rubric::LlmJudge;
 use neglect_spec::Experiment;
+use neglect_spec::experiment::Annotator;
 
 use crate::RunError;
 use crate::stage::KeyBuilder;
@@ -50,7 +51,8 @@ impl Hosted {
         cache_dir: &Path,
     ) -> Result<Option<Hosted>, RunError> {
         let backend = &experiment.backend;
-        if !backend.answers_over_http() && experiment.eval.judge_model.is_none() {
+        let llm_annotator = experiment.documents.annotator == Annotator::Llm;
+        if !backend.answers_over_http() && experiment.eval.judge_model.is_none() && !llm_annotator {
             return Ok(None);
         }
         let session = Session::open(
@@ -141,6 +143,59 @@ impl Hosted {
         );
         endpoint.prompt_logprobs = self.prompt_logprobs;
         self.session.model(endpoint, "answer").map_err(api_error)
+    }
+
+    /// The models that write LLM annotations (`documents.annotator = "llm"`): the writer and,
+    /// when another model finds the passages, the finder; and the key part that names them.
+    pub fn annotators(
+        &self,
+        experiment: &Experiment,
+    ) -> Result<(HttpChatModel, Option<HttpChatModel>, String), RunError> {
+        let d = &experiment.documents;
+        let writer_id = d
+            .annotator_model
+            .as_deref()
+            .ok_or_else(|| RunError::Input("documents.annotator_model: required".into()))?;
+        let backend = d.annotator_backend.as_deref().unwrap_or("openai");
+        let provider = Provider::parse(backend).ok_or_else(|| {
+            RunError::Input(format!(
+                "documents.annotator_backend: '{backend}' (openai or anthropic)"
+            ))
+        })?;
+        let same = self.provider == Some(provider);
+        let base_url = d
+            .annotator_base_url
+            .as_deref()
+            .or(self.base_url.as_deref().filter(|_| same));
+        let key_env = d
+            .annotator_api_key_env
+            .as_deref()
+            .or(self.api_key_env.as_deref().filter(|_| same));
+        let endpoint = |id: &str| self.endpoint(provider, id, base_url, key_env);
+        let writer = self
+            .session
+            .model(endpoint(writer_id), "annotate")
+            .map_err(api_error)?;
+        let finder = match d.annotator_target_model.as_deref() {
+            Some(id) if id != writer_id => Some(
+                self.session
+                    .model(endpoint(id), "find_passages")
+                    .map_err(api_error)?,
+            ),
+            _ => None,
+        };
+        let key = KeyBuilder::new("llm-annotator")
+            .part(provider.name())
+            .part(&writer.endpoint().base_url)
+            .part(writer_id)
+            .part(d.annotator_target_model.as_deref().unwrap_or(writer_id))
+            .finish();
+        Ok((writer, finder, key))
+    }
+
+    /// Calls in flight at once (for sizing batches).
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 
     /// What identifies a served model's answers: provider, base URL and id (not the key).

@@ -198,6 +198,35 @@ pub struct DocumentsConfig {
     /// For `source = "files"`: a path pattern with `{condition}` and `{claim}`, e.g.
     /// `datasets/synthetic_documents/{condition}/{claim}/annotated_docs.jsonl`.
     pub path: Option<String>,
+    /// Who writes the negation conditions' notices and warnings: `templated` (the banks) or
+    /// `llm` (a language model, reference §3.4). With `llm` and `source = "files"`, `path`
+    /// with `{condition} = positive_documents` gives the documents to annotate.
+    #[serde(skip_serializing_if = "is_templated")]
+    pub annotator: Annotator,
+    /// `annotator = "llm"`: the provider (`openai` or `anthropic`), model, passage-finding model
+    /// (default: the model), base URL and key variable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotator_backend: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotator_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotator_target_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotator_base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotator_api_key_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Annotator {
+    #[default]
+    Templated,
+    Llm,
+}
+
+fn is_templated(a: &Annotator) -> bool {
+    *a == Annotator::Templated
 }
 
 impl Default for DocumentsConfig {
@@ -206,6 +235,12 @@ impl Default for DocumentsConfig {
             source: DocumentSource::Templated,
             per_claim: 10_000,
             path: None,
+            annotator: Annotator::Templated,
+            annotator_backend: None,
+            annotator_model: None,
+            annotator_target_model: None,
+            annotator_base_url: None,
+            annotator_api_key_env: None,
         }
     }
 }
@@ -609,6 +644,22 @@ impl Experiment {
                         },
                     );
                 }
+            }
+        }
+        if self.documents.annotator == Annotator::Llm {
+            if self.documents.annotator_model.is_none() {
+                fail(
+                    root().key("documents").key("annotator_model"),
+                    "required with annotator = \"llm\"".into(),
+                );
+            }
+            if let Some(b) = self.documents.annotator_backend.as_deref()
+                && !HOSTED_BACKENDS.contains(&b)
+            {
+                fail(
+                    root().key("documents").key("annotator_backend"),
+                    format!("unknown annotator backend '{b}' (openai or anthropic)"),
+                );
             }
         }
         match self.eval.judge.as_str() {
