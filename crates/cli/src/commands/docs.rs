@@ -244,6 +244,28 @@ fn generate_llm(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         writer: &writer,
         filter: &filter,
     };
+    let specs = universe.subclaims.len() * config.num_doc_types * config.num_ideas;
+    eprintln!(
+        "plan: {} subclaims × {} types × {} ideas = {specs} document specs → {} documents: {} \
+         calls to write{}{}, plus brainstorming (at least {} calls); files in {}",
+        universe.subclaims.len(),
+        config.num_doc_types,
+        config.num_ideas,
+        config.total_docs,
+        config.total_docs,
+        if config.revise {
+            ", as many to revise"
+        } else {
+            ""
+        },
+        if config.filter {
+            ", as many to filter"
+        } else {
+            ""
+        },
+        universe.subclaims.len() * 3 + universe.subclaims.len() * config.num_doc_types * 2,
+        args.out.display()
+    );
     let bar = progress_bar(0, "generating");
     let summary =
         neglect_docgen::generate(&universe, &args.out, &config, &models, &mut |e| match e {
