@@ -404,6 +404,13 @@ fn selected_claims(experiment: &Experiment, backend: &str) -> Result<Vec<ClaimSp
             "claims.dir: the {backend} backend needs a claims directory"
         ))
     })?;
+    if !dir.is_dir() {
+        return Err(RunError::Input(format!(
+            "claims.dir: {} is not a folder (give the folder that holds the claim directories, \
+             relative to the experiment file)",
+            dir.display()
+        )));
+    }
     let mut claims = Vec::new();
     for d in neglect_spec::claim::claim_dirs(dir).map_err(|e| RunError::io(dir, e))? {
         let slug = d.file_name().map(|n| n.to_string_lossy().into_owned());

@@ -44,10 +44,11 @@ use stage::KeyBuilder;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{path}: {source}")]
+    // Not a `source`: the CLI prints error chains, which would repeat the I/O error.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Input(String),
@@ -63,7 +64,7 @@ impl RunError {
     pub fn io(path: &Path, source: std::io::Error) -> RunError {
         RunError::Io {
             path: path.to_owned(),
-            source,
+            error: source,
         }
     }
 }
