@@ -359,27 +359,31 @@ fn prompt_chars(request: &Value) -> usize {
         .unwrap_or(0)
 }
 
-/// vLLM-style `prompt_logprobs` for a request that asks for them: a first token for everything
-/// before the final message, that message in 3-character tokens, each with a log-probability
-/// derived from the model and the token (so two models score the same text differently).
+/// vLLM-style `prompt_logprobs` for a request that asks for them: each message's content in
+/// 3-character tokens, each with a log-probability derived from the model and the token (so two
+/// models score the same text differently), the first token's entry null as in vLLM.
 fn mock_prompt_logprobs(request: &Value) -> Value {
-    let last = request["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["content"].as_str())
-        .unwrap_or("");
     let model = request["model"].as_str().unwrap_or("");
-    let chars: Vec<char> = last.chars().collect();
-    let mut entries = vec![
-        Value::Null,
-        json!({"1": {"logprob": -1.0, "rank": 1, "decoded_token": "<prompt>"}}),
-    ];
-    for (i, chunk) in chars.chunks(3).enumerate() {
-        let token: String = chunk.iter().collect();
+    // Each message tokenised on its own, as a chat template's separators would make it.
+    let tokens: Vec<String> = request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["content"].as_str())
+        .flat_map(|c| {
+            let chars: Vec<char> = c.chars().collect();
+            chars
+                .chunks(3)
+                .map(|t| t.iter().collect())
+                .collect::<Vec<String>>()
+        })
+        .collect();
+    let mut entries = vec![Value::Null];
+    for (i, token) in tokens.into_iter().enumerate().skip(1) {
         let d = digest(&format!("{model}\u{0}{token}"));
         let logprob = -0.1 - f64::from(u8::from_str_radix(&d[..2], 16).unwrap_or(0)) / 50.0;
         entries.push(
-            json!({ (i + 2).to_string(): {"logprob": logprob, "rank": 1, "decoded_token": token} }),
+            json!({ i.to_string(): {"logprob": logprob, "rank": 1, "decoded_token": token} }),
         );
     }
     Value::Array(entries)

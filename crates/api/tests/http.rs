@@ -325,14 +325,20 @@ fn keys_come_from_the_environment_and_never_reach_files_or_messages() {
 #[test]
 fn served_models_score_continuations_through_prompt_logprobs_and_others_refuse() {
     let server = MockServer::start(MockOptions::default()).unwrap();
-    let item = |continuation: &str| neglect_spec::ScoreItem {
+    let item = |question: &str, continuation: &str| neglect_spec::ScoreItem {
         messages: vec![ChatMessage {
             role: "user".into(),
-            content: "Did Ellstrand compose Saltwind?".into(),
+            content: question.into(),
         }],
         continuation: continuation.into(),
     };
-    let items = [item("{\"answer\": \"yes\"}"), item("{\"answer\": \"no\"}")];
+    let question = "Did Ellstrand compose Saltwind?";
+    let items = [
+        item(question, "{\"answer\": \"yes\"}"),
+        item(question, "{\"answer\": \"no\"}"),
+        // The same continuation after another question: only its own tokens count.
+        item("Is the sky green?", "{\"answer\": \"yes\"}"),
+    ];
 
     let plain = model(Provider::OpenAi, &server);
     assert!(matches!(
