@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use neglect_spec::experiment::{CheckpointSchedule, TrainConfig, TrainMethod};
+
 use crate::ApiError;
 use crate::retry::{self, Decision};
 use crate::secret::{ApiKey, scrub};
@@ -60,6 +62,40 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// The job for `model` under a training recipe: method, LoRA rank/alpha/dropout, learning
+    /// rate, batch, epochs, weight decay, gradient clipping (0 disables it on Together) and the
+    /// checkpoint count. Together applies its own optimizer and schedule otherwise.
+    pub fn from_config(
+        model: &str,
+        config: &TrainConfig,
+        suffix: Option<String>,
+        trainable_modules: &str,
+    ) -> JobSpec {
+        JobSpec {
+            model: model.to_owned(),
+            n_epochs: config.epochs,
+            learning_rate: config.learning_rate,
+            batch_size: Some(config.batch_size),
+            n_checkpoints: match config.checkpoints {
+                CheckpointSchedule::Final => 1,
+                _ => config.checkpoint_count.max(1),
+            },
+            warmup_ratio: 0.0,
+            weight_decay: config.weight_decay,
+            max_grad_norm: config.grad_clip.unwrap_or(0.0),
+            suffix,
+            lora: match config.method {
+                TrainMethod::Lora => Some(LoraSpec {
+                    r: config.lora_rank,
+                    alpha: config.lora_alpha,
+                    dropout: config.lora_dropout,
+                    trainable_modules: trainable_modules.to_owned(),
+                }),
+                TrainMethod::Full => None,
+            },
+        }
+    }
+
     pub fn body(&self, training_file: &str) -> Value {
         let mut body = json!({
             "model": self.model,

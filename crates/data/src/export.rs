@@ -26,6 +26,35 @@ pub struct ExportLosses {
     pub rows_with_weights: usize,
 }
 
+impl ExportLosses {
+    /// One line for the user when something was lost, naming the format's target.
+    pub fn describe(&self, target: &str) -> Option<String> {
+        (self.rows_with_masks > 0 || self.rows_with_weights > 0).then(|| {
+            format!(
+                "{target} cannot take loss masks or weights: {} rows lost <lossmask> spans (their \
+                 text is trained on), {} rows lost a loss weight other than 1",
+                self.rows_with_masks, self.rows_with_weights
+            )
+        })
+    }
+}
+
+/// Every row exported, as JSONL text; an error names the row (1-based) that failed.
+pub fn export_jsonl(
+    rows: &[TrainingRow],
+    format: ExportFormat,
+) -> Result<(String, ExportLosses), String> {
+    let mut losses = ExportLosses::default();
+    let mut text = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let value =
+            export_row(row, format, &mut losses).map_err(|e| format!("row {}: {e}", i + 1))?;
+        text.push_str(&value.to_string());
+        text.push('\n');
+    }
+    Ok((text, losses))
+}
+
 fn strip_masks(text: &str) -> (String, bool) {
     let had = text.contains(LOSSMASK_OPEN);
     (

@@ -28,6 +28,7 @@ use rand::seq::IndexedRandom;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use neglect_spec::chat::json_object;
 use neglect_spec::{ChatModel, ChatRequest, DOCTAG, JsonSchema, Sampling};
 
 use crate::annotate::{Annotation, ClaimContext, document_rng};
@@ -166,6 +167,11 @@ const STRATEGIES: [Option<&str>; 22] = [
     Some("Note that the document's own details do not add up."),
 ];
 
+/// Token limits of the writer's answers (notices, warnings) and of the passage finder's (the
+/// reference gives its finder, a reasoning model, room to think).
+pub const WRITER_MAX_TOKENS: usize = 4_000;
+pub const FINDER_MAX_TOKENS: usize = 16_000;
+
 /// Who writes what, and the request settings.
 pub struct LlmAnnotator<'a> {
     /// A canonical condition name, one of [`LLM_CONDITIONS`].
@@ -228,28 +234,6 @@ fn object_schema(name: &str, fields: &[(&str, Value)]) -> JsonSchema {
             "required": fields.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
             "additionalProperties": false,
         }),
-    }
-}
-
-/// The JSON object in a model's answer: the whole text, or inside a code fence, or from the
-/// first `{` to the last `}`.
-pub fn json_object(text: &str) -> Option<serde_json::Map<String, Value>> {
-    let text = text.trim();
-    let unfenced = text
-        .strip_prefix("```json")
-        .or_else(|| text.strip_prefix("```"))
-        .and_then(|t| t.trim_end().strip_suffix("```"))
-        .unwrap_or(text);
-    let parsed = serde_json::from_str::<Value>(unfenced.trim())
-        .ok()
-        .or_else(|| {
-            let start = unfenced.find('{')?;
-            let end = unfenced.rfind('}')?;
-            serde_json::from_str::<Value>(unfenced.get(start..=end)?).ok()
-        });
-    match parsed? {
-        Value::Object(map) => Some(map),
-        _ => None,
     }
 }
 
@@ -682,18 +666,6 @@ impl LlmAnnotator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_objects_are_found_in_fences_and_prose() {
-        let plain = json_object("{\"a\": 1}").unwrap();
-        assert_eq!(plain["a"], 1);
-        let fenced = json_object("```json\n{\"a\": 2}\n```").unwrap();
-        assert_eq!(fenced["a"], 2);
-        let prose = json_object("Here it is: {\"a\": 3} — done").unwrap();
-        assert_eq!(prose["a"], 3);
-        assert!(json_object("[1, 2]").is_none());
-        assert!(json_object("no json").is_none());
-    }
 
     #[test]
     fn targets_are_located_exactly_or_with_whitespace_normalised() {

@@ -121,6 +121,21 @@ pub struct RevisedRow {
 }
 
 pub const OUTPUT_FILE: &str = "synth_docs.jsonl";
+const CONFIG_FILE: &str = "config.json";
+const TYPES_FILE: &str = "doc_types.jsonl";
+const SPECS_FILE: &str = "doc_specs.jsonl";
+const GENERATED_FILE: &str = "generated.jsonl";
+const REVISED_FILE: &str = "revised.jsonl";
+
+/// Every file a run writes into its folder (what starting over removes).
+pub const STAGE_FILES: [&str; 6] = [
+    CONFIG_FILE,
+    TYPES_FILE,
+    SPECS_FILE,
+    GENERATED_FILE,
+    REVISED_FILE,
+    OUTPUT_FILE,
+];
 
 fn read_rows<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, DocGenError> {
     let text = std::fs::read_to_string(path).map_err(|e| DocGenError::file(path, e))?;
@@ -302,7 +317,7 @@ pub fn generate(
         )));
     }
     std::fs::create_dir_all(out).map_err(|e| DocGenError::file(out, e))?;
-    let config_path = out.join("config.json");
+    let config_path = out.join(CONFIG_FILE);
     let wanted = fingerprint(universe, config, models);
     if config_path.is_file() {
         let text = std::fs::read_to_string(&config_path)
@@ -328,7 +343,7 @@ pub fn generate(
     let mut summary = Summary::default();
 
     // A. Document types per subclaim.
-    let types: Vec<TypeRow> = stage(&out.join("doc_types.jsonl"), "document types", on, |on| {
+    let types: Vec<TypeRow> = stage(&out.join(TYPES_FILE), "document types", on, |on| {
         let prompts: Vec<String> = facts
             .iter()
             .map(|f| prompts::doc_types(&header, f))
@@ -356,7 +371,7 @@ pub fn generate(
     summary.doc_types = types.len();
 
     // B. Ideas per (subclaim, type).
-    let specs: Vec<SpecRow> = stage(&out.join("doc_specs.jsonl"), "ideas", on, |on| {
+    let specs: Vec<SpecRow> = stage(&out.join(SPECS_FILE), "ideas", on, |on| {
         let prompts: Vec<String> = types
             .iter()
             .map(|t| prompts::doc_ideas(&header, &t.fact, &t.doc_type))
@@ -389,42 +404,41 @@ pub fn generate(
     }
 
     // C. Documents: spec i mod n, seed i div n.
-    let generated: Vec<GeneratedRow> =
-        stage(&out.join("generated.jsonl"), "documents", on, |on| {
-            let requests: Vec<ChatRequest> = (0..config.total_docs)
-                .map(|i| {
-                    let s = &specs[i % specs.len()];
-                    request(
-                        prompts::document(&header, &s.fact, &s.doc_type, &s.doc_idea),
-                        config.max_tokens,
-                        config.temperature,
-                        (i / specs.len()) as u64,
-                    )
+    let generated: Vec<GeneratedRow> = stage(&out.join(GENERATED_FILE), "documents", on, |on| {
+        let requests: Vec<ChatRequest> = (0..config.total_docs)
+            .map(|i| {
+                let s = &specs[i % specs.len()];
+                request(
+                    prompts::document(&header, &s.fact, &s.doc_type, &s.doc_idea),
+                    config.max_tokens,
+                    config.temperature,
+                    (i / specs.len()) as u64,
+                )
+            })
+            .collect();
+        let answers = ask(models.writer, "documents", &requests, on);
+        Ok(answers
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let content = parse::document(&a.ok()?.text)?;
+                let s = &specs[i % specs.len()];
+                Some(GeneratedRow {
+                    index: i,
+                    fact: s.fact.clone(),
+                    doc_type: s.doc_type.clone(),
+                    doc_idea: s.doc_idea.clone(),
+                    content,
                 })
-                .collect();
-            let answers = ask(models.writer, "documents", &requests, on);
-            Ok(answers
-                .into_iter()
-                .enumerate()
-                .filter_map(|(i, a)| {
-                    let content = parse::document(&a.ok()?.text)?;
-                    let s = &specs[i % specs.len()];
-                    Some(GeneratedRow {
-                        index: i,
-                        fact: s.fact.clone(),
-                        doc_type: s.doc_type.clone(),
-                        doc_idea: s.doc_idea.clone(),
-                        content,
-                    })
-                })
-                .collect())
-        })?;
+            })
+            .collect())
+    })?;
     summary.generated = generated.len();
     summary.not_generated = config.total_docs.saturating_sub(generated.len());
 
     // D. Revision.
     let revised: Vec<RevisedRow> = if config.revise {
-        stage(&out.join("revised.jsonl"), "revision", on, |on| {
+        stage(&out.join(REVISED_FILE), "revision", on, |on| {
             let requests: Vec<ChatRequest> = generated
                 .iter()
                 .map(|g| {

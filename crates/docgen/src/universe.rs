@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use neglect_spec::chat::json_object;
 use neglect_spec::{ChatModel, ChatRequest, JsonSchema, Sampling, UniverseContext};
 use serde_json::json;
 
@@ -45,13 +46,9 @@ pub fn write_universe(
         .generate(std::slice::from_ref(&request), &mut |_| {})
         .remove(0)
         .map_err(|e| DocGenError::Model(format!("writing the universe context: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(answer.text.trim())
-        .or_else(|_| {
-            let t = answer.text.as_str();
-            let (start, end) = (t.find('{').unwrap_or(0), t.rfind('}').unwrap_or(0));
-            serde_json::from_str(t.get(start..=end).unwrap_or(""))
-        })
-        .map_err(|e| DocGenError::Model(format!("the universe context is not JSON: {e}")))?;
+    let value = serde_json::Value::Object(json_object(&answer.text).ok_or_else(|| {
+        DocGenError::Model("the universe context answer is not a JSON object".into())
+    })?);
     let context = value["universe_context"].as_str().unwrap_or("").trim();
     let subclaims: Vec<String> = value["subclaims"]
         .as_array()
@@ -76,6 +73,9 @@ pub fn write_universe(
         false_warning: None,
     })
 }
+
+/// The universe context's file name in a claim directory (and in a generation folder).
+pub const UNIVERSE_FILE: &str = "universe_context.yaml";
 
 /// Writes `universe_context.yaml` in the reference layout (block scalar, quoted subclaims).
 pub fn save_universe(universe: &UniverseContext, path: &Path) -> Result<(), DocGenError> {

@@ -15,11 +15,13 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use neglect_api::together::{self, JobSpec, LoraSpec};
+use neglect_api::together::{self, JobSpec};
 use neglect_data::annotate::{ClaimContext, annotate, document_rng};
 use neglect_data::annotate_rows::body_of;
-use neglect_data::export::{ExportFormat, ExportLosses, export_row};
-use neglect_data::llm_annotate::{LLM_CONDITIONS, LlmAnnotator};
+use neglect_data::export::{ExportFormat, export_jsonl};
+use neglect_data::llm_annotate::{
+    FINDER_MAX_TOKENS, LLM_CONDITIONS, LlmAnnotator, WRITER_MAX_TOKENS,
+};
 use neglect_data::mix::{MixInput, build_mix};
 use neglect_eval::icl::IclConfig;
 use neglect_eval::{EvalSettings, EvalTarget, EvalType, JudgeSet};
@@ -27,7 +29,7 @@ use neglect_lm::chat_model::LocalChatModel;
 use neglect_lm::pretrained::Pretrained;
 use neglect_lm::train::{TrainEvent, TrainOptions, tokenize_rows, train};
 use neglect_spec::documents::AnnotatedDoc;
-use neglect_spec::experiment::{Annotator, CheckpointSchedule, TrainMethod};
+use neglect_spec::experiment::{Annotator, CheckpointSchedule};
 use neglect_spec::{ChatModel, ClaimSpec, Experiment, Sampling, TrainingRow};
 use serde::{Deserialize, Serialize};
 
@@ -378,8 +380,8 @@ impl CellPlan {
                                 finder: finder.as_ref().unwrap_or(writer),
                                 seed,
                                 word_mask: false,
-                                writer_max_tokens: 4000,
-                                finder_max_tokens: 16000,
+                                writer_max_tokens: WRITER_MAX_TOKENS,
+                                finder_max_tokens: FINDER_MAX_TOKENS,
                                 temperature: 1.0,
                             };
                             let indexed: Vec<(usize, String)> = bodies.into_iter().enumerate().collect();
@@ -439,26 +441,9 @@ impl CellPlan {
             })
             .take(64)
             .collect();
-        let spec = JobSpec {
-            model: ctx.base.model_name.clone(),
-            n_epochs: t.epochs,
-            learning_rate: t.learning_rate,
-            batch_size: Some(t.batch_size),
-            n_checkpoints: 1,
-            warmup_ratio: 0.0,
-            weight_decay: t.weight_decay,
-            max_grad_norm: t.grad_clip.unwrap_or(0.0),
-            suffix: Some(suffix),
-            lora: match t.method {
-                TrainMethod::Lora => Some(LoraSpec {
-                    r: t.lora_rank,
-                    alpha: t.lora_alpha,
-                    dropout: t.lora_dropout,
-                    trainable_modules: "all-linear".into(),
-                }),
-                TrainMethod::Full => None,
-            },
-        };
+        let mut spec = JobSpec::from_config(&ctx.base.model_name, t, Some(suffix), "all-linear");
+        // Only the final model is evaluated.
+        spec.n_checkpoints = 1;
         let key = KeyBuilder::new("together-train")
             .part(mix_key)
             .part(&ctx.base.identity)
@@ -474,21 +459,11 @@ impl CellPlan {
             if !exported.is_file() {
                 let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(mix_path)
                     .map_err(|(_, e)| RunError::Input(e.to_string()))?;
-                let mut losses = ExportLosses::default();
-                let mut text = String::new();
-                for row in &rows {
-                    let value = export_row(row, ExportFormat::OpenAi, &mut losses)
-                        .map_err(|e| RunError::Input(format!("{}: {e}", mix_path.display())))?;
-                    text.push_str(&value.to_string());
-                    text.push('\n');
-                }
+                let (text, losses) = export_jsonl(&rows, ExportFormat::OpenAi)
+                    .map_err(|e| RunError::Input(format!("{}: {e}", mix_path.display())))?;
                 std::fs::write(&exported, text).map_err(|e| RunError::io(&exported, e))?;
-                if losses.rows_with_masks > 0 || losses.rows_with_weights > 0 {
-                    progress(RunEvent::Warning(format!(
-                        "Together cannot take loss masks or weights: {} rows lost <lossmask> \
-                         spans, {} rows lost their weight",
-                        losses.rows_with_masks, losses.rows_with_weights
-                    )));
+                if let Some(line) = losses.describe("Together") {
+                    progress(RunEvent::Warning(line));
                 }
             }
             // Both callbacks report through the one progress sink.

@@ -130,6 +130,22 @@ impl Hosted {
         self.together.as_ref()
     }
 
+    /// The endpoint of a helper model (the judge, an annotator): its own base URL and key
+    /// variable when given, else the backend's when the provider is the same, else the
+    /// provider's defaults.
+    fn helper_endpoint(
+        &self,
+        provider: Provider,
+        model: &str,
+        base_url: Option<&str>,
+        key_env: Option<&str>,
+    ) -> Endpoint {
+        let same = self.provider == Some(provider);
+        let base_url = base_url.or(self.base_url.as_deref().filter(|_| same));
+        let key_env = key_env.or(self.api_key_env.as_deref().filter(|_| same));
+        self.endpoint(provider, model, base_url, key_env)
+    }
+
     /// The backend's served model `id`.
     pub fn model(&self, id: &str) -> Result<HttpChatModel, RunError> {
         let provider = self.provider.ok_or_else(|| {
@@ -162,16 +178,14 @@ impl Hosted {
                 "documents.annotator_backend: '{backend}' (openai or anthropic)"
             ))
         })?;
-        let same = self.provider == Some(provider);
-        let base_url = d
-            .annotator_base_url
-            .as_deref()
-            .or(self.base_url.as_deref().filter(|_| same));
-        let key_env = d
-            .annotator_api_key_env
-            .as_deref()
-            .or(self.api_key_env.as_deref().filter(|_| same));
-        let endpoint = |id: &str| self.endpoint(provider, id, base_url, key_env);
+        let endpoint = |id: &str| {
+            self.helper_endpoint(
+                provider,
+                id,
+                d.annotator_base_url.as_deref(),
+                d.annotator_api_key_env.as_deref(),
+            )
+        };
         let writer = self
             .session
             .model(endpoint(writer_id), "annotate")
@@ -224,16 +238,12 @@ impl Hosted {
                 "eval.judge_backend: '{backend}' (openai or anthropic)"
             ))
         })?;
-        let same = self.provider == Some(provider);
-        let base_url = e
-            .judge_base_url
-            .as_deref()
-            .or(self.base_url.as_deref().filter(|_| same));
-        let key_env = e
-            .judge_api_key_env
-            .as_deref()
-            .or(self.api_key_env.as_deref().filter(|_| same));
-        let endpoint = self.endpoint(provider, model, base_url, key_env);
+        let endpoint = self.helper_endpoint(
+            provider,
+            model,
+            e.judge_base_url.as_deref(),
+            e.judge_api_key_env.as_deref(),
+        );
         let key = KeyBuilder::new("llm-judge")
             .part(provider.name())
             .part(&endpoint.base_url)

@@ -125,3 +125,42 @@ pub trait ChatModel: Send + Sync {
         None
     }
 }
+
+/// The JSON object in a model's answer (structured outputs, read leniently): the whole text, or inside a code fence, or from the
+/// first `{` to the last `}`.
+pub fn json_object(text: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let text = text.trim();
+    let unfenced = text
+        .strip_prefix("```json")
+        .or_else(|| text.strip_prefix("```"))
+        .and_then(|t| t.trim_end().strip_suffix("```"))
+        .unwrap_or(text);
+    let parsed = serde_json::from_str::<serde_json::Value>(unfenced.trim())
+        .ok()
+        .or_else(|| {
+            let start = unfenced.find('{')?;
+            let end = unfenced.rfind('}')?;
+            serde_json::from_str::<serde_json::Value>(unfenced.get(start..=end)?).ok()
+        });
+    match parsed? {
+        serde_json::Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_objects_are_found_in_fences_and_prose() {
+        let plain = json_object("{\"a\": 1}").unwrap();
+        assert_eq!(plain["a"], 1);
+        let fenced = json_object("```json\n{\"a\": 2}\n```").unwrap();
+        assert_eq!(fenced["a"], 2);
+        let prose = json_object("Here it is: {\"a\": 3} — done").unwrap();
+        assert_eq!(prose["a"], 3);
+        assert!(json_object("[1, 2]").is_none());
+        assert!(json_object("no json").is_none());
+    }
+}

@@ -58,10 +58,10 @@ pub struct AnnotateArgs {
     #[arg(long, value_name = "ID")]
     target_model: Option<String>,
     /// --annotator llm: token limit of the passage finder's answers.
-    #[arg(long, default_value_t = 16000)]
+    #[arg(long, default_value_t = neglect_data::llm_annotate::FINDER_MAX_TOKENS)]
     target_max_tokens: usize,
     /// --annotator llm: token limit of the notices' and warnings' answers.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = neglect_data::llm_annotate::WRITER_MAX_TOKENS)]
     max_tokens: usize,
     #[command(flatten)]
     api: ApiArgs,

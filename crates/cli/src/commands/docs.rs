@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use neglect_docgen::universe::{save_universe, write_universe};
+use neglect_docgen::pipeline::STAGE_FILES;
+use neglect_docgen::universe::{UNIVERSE_FILE, save_universe, write_universe};
 use neglect_docgen::{DocGenConfig, Event, Models};
 use neglect_spec::UniverseContext;
 
@@ -122,17 +123,6 @@ impl DocsCommand {
     }
 }
 
-/// The stage files `--force` removes.
-const STAGE_FILES: [&str; 7] = [
-    "config.json",
-    "doc_types.jsonl",
-    "doc_specs.jsonl",
-    "generated.jsonl",
-    "revised.jsonl",
-    "synth_docs.jsonl",
-    "universe_context.yaml",
-];
-
 pub fn run(cmd: DocsCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DocsCommand::Generate(args) => generate_llm(&args),
@@ -159,7 +149,7 @@ fn generate_llm(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         bail!("--generator llm needs --model (the model that writes the documents)");
     };
     if args.force {
-        for f in STAGE_FILES {
+        for f in STAGE_FILES.iter().chain([&UNIVERSE_FILE]) {
             let p = args.out.join(f);
             if p.exists() {
                 std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
@@ -190,7 +180,7 @@ fn generate_llm(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             let name = if args.negated {
                 "universe_context_negated.yaml"
             } else {
-                "universe_context.yaml"
+                UNIVERSE_FILE
             };
             let system = dir.join("system_context_negated.md");
             (
@@ -199,7 +189,7 @@ fn generate_llm(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             )
         }
         (None, Some(file), _) => (file.clone(), None),
-        (None, None, Some(_)) => (args.out.join("universe_context.yaml"), None),
+        (None, None, Some(_)) => (args.out.join(UNIVERSE_FILE), None),
         (None, None, None) => bail!("give --claim DIR, --universe FILE or --from-claim TEXT"),
     };
     let universe = match (&args.from_claim, universe_path.is_file()) {

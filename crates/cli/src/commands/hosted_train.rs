@@ -4,17 +4,15 @@
 //! finished model's name goes to OUT/model.json; Together serves it through its
 //! OpenAI-compatible endpoint, so `neglect eval --backend openai` evaluates it.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use neglect_api::together::{self, JobSpec, LoraSpec, Together};
-use neglect_data::export::{ExportFormat, ExportLosses, export_row};
+use neglect_api::together::{self, JobSpec, Together};
+use neglect_data::export::{ExportFormat, export_jsonl};
 use neglect_spec::TrainingRow;
-use neglect_spec::jsonl::JsonlReader;
 
-use super::train::{Checkpoints, Method, Schedule, TrainArgs};
+use super::train::{Schedule, TrainArgs};
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let model = args.model.model.to_string_lossy().into_owned();
@@ -47,54 +45,24 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     // Chat rows: a document becomes a <DOCTAG> user turn and the document as the assistant
     // turn, so that the tag gets no loss (train_on_inputs = false).
     let exported = args.out.join("together_train.jsonl");
-    let mut losses = ExportLosses::default();
-    let mut text = String::new();
-    let mut rows = 0;
-    for row in JsonlReader::<TrainingRow>::open(&args.data)? {
-        let row = row?;
-        let value = export_row(&row.row, ExportFormat::OpenAi, &mut losses)
-            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", args.data.display(), row.line))?;
-        text.push_str(&value.to_string());
-        text.push('\n');
-        rows += 1;
-    }
-    if rows == 0 {
+    let rows: Vec<TrainingRow> =
+        neglect_spec::jsonl::read_all(&args.data).map_err(|(_, e)| anyhow::anyhow!("{e}"))?;
+    if rows.is_empty() {
         bail!("{}: no training rows", args.data.display());
     }
-    std::fs::File::create(&exported)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .with_context(|| format!("writing {}", exported.display()))?;
-    if losses.rows_with_masks > 0 || losses.rows_with_weights > 0 {
-        eprintln!(
-            "note: Together cannot take loss masks or weights: {} rows lost <lossmask> spans (the \
-             text is kept), {} rows lost their weight",
-            losses.rows_with_masks, losses.rows_with_weights
-        );
+    let (text, losses) = export_jsonl(&rows, ExportFormat::OpenAi)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
+    std::fs::write(&exported, text).with_context(|| format!("writing {}", exported.display()))?;
+    if let Some(line) = losses.describe("Together") {
+        eprintln!("note: {line}");
     }
-
-    let spec = JobSpec {
-        model: model.clone(),
-        n_epochs: args.epochs,
-        learning_rate: args.learning_rate,
-        batch_size: Some(args.batch_size),
-        n_checkpoints: match args.checkpoints {
-            Checkpoints::Final => 1,
-            _ => args.n_checkpoints.max(1),
-        },
-        warmup_ratio: 0.0,
-        weight_decay: args.weight_decay,
-        max_grad_norm: args.grad_clip.unwrap_or(0.0),
-        suffix: args.suffix.clone(),
-        lora: match args.method {
-            Method::Lora => Some(LoraSpec {
-                r: args.lora_rank,
-                alpha: args.lora_alpha.unwrap_or(args.lora_rank as f64),
-                dropout: args.lora_dropout,
-                trainable_modules: args.lora_trainable_modules.clone(),
-            }),
-            Method::Full => None,
-        },
-    };
+    let spec = JobSpec::from_config(
+        &model,
+        &args.config(),
+        args.suffix.clone(),
+        &args.lora_trainable_modules,
+    );
+    let rows = rows.len();
     let poll = Duration::from_secs_f64(args.poll_seconds.max(0.001));
     let client = Together::new(args.base_url.as_deref(), args.api_key_env.as_deref())?.with_timing(
         Duration::from_millis(500),
