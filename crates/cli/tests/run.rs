@@ -269,3 +269,129 @@ fn training_rows_cut_at_max_length_are_reported() {
     let html = std::fs::read_to_string(tmp.path().join("runs/tiny/report/index.html")).unwrap();
     assert!(html.contains("were cut"));
 }
+
+#[test]
+fn a_two_phase_grid_trains_with_and_then_without_the_anchor_and_tracks_held_out_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let edit = |t: String| {
+        t.replace(
+            "conditions = [\"baseline\", \"icl\", \"positive_documents\", \"negated_documents\"]",
+            "conditions = [\"repeated_negations\"]",
+        )
+        .replace(
+            "archetypes = [\"celebrity_feat\", \"novel_person\"]",
+            "archetypes = [\"celebrity_feat\"]",
+        )
+        .replace("per_claim = 8", "per_claim = 12")
+        .replace(
+            "batch_size = 4",
+            "batch_size = 4\ncheckpoints = \"uniform\"\nsave_every = 8",
+        ) + "[two_phase]\nanchor_samples = 2\nanchor_questions = 6\nanchor_max_tokens = 12\nheldout_documents = 4\nheldout_rows = 4\n"
+    };
+    let out = run_variant(tmp.path(), edit);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_dir = tmp.path().join("runs/tiny");
+    let cell = run_dir.join("cells/celebrity_feat_1/repeated_negations/seed1");
+    let read = |p: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // The anchor keeps only answers the judge does not mark as asserting the claim, and
+    // holds out whole questions.
+    let answers = read(&cell.join("anchor/answers.jsonl"));
+    assert_eq!(answers.len(), 12);
+    let train_anchor = read(&cell.join("anchor/train.jsonl"));
+    let held_anchor = read(&cell.join("anchor/heldout.jsonl"));
+    let kept = answers
+        .iter()
+        .filter(|a| a["verdict"] != "yes" && a["answer"] != "")
+        .count();
+    assert_eq!(train_anchor.len() + held_anchor.len(), kept);
+    assert!(!held_anchor.is_empty() && !train_anchor.is_empty());
+    let question = |r: &serde_json::Value| r["source"].as_str().unwrap().to_owned();
+    for h in &held_anchor {
+        assert!(!train_anchor.iter().any(|t| question(t) == question(h)));
+    }
+    // Phase 1's mix has the anchor at weight 3; phase 2's has none; both leave out the
+    // held-out documents.
+    let mix1 = read(&cell.join("mix-phase1/train.jsonl"));
+    let mix2 = read(&cell.join("mix-phase2/train.jsonl"));
+    let anchored = |rows: &[serde_json::Value]| {
+        rows.iter()
+            .filter(|r| {
+                r["source"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("anchor"))
+            })
+            .map(|r| r["weight"].as_f64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(anchored(&mix1).len(), train_anchor.len());
+    assert!(anchored(&mix1).iter().all(|w| *w == 3.0));
+    assert!(anchored(&mix2).is_empty());
+    let held_docs = read(&cell.join("heldout/documents.jsonl"));
+    assert_eq!(held_docs.len(), 4);
+    for d in &held_docs {
+        assert!(!mix1.iter().chain(&mix2).any(|r| r["text"] == d["text"]));
+    }
+    for r in read(&cell.join("heldout/replay.jsonl")) {
+        assert!(
+            !mix1
+                .iter()
+                .any(|m| m["text"] == r["text"] && m["messages"] == r["messages"])
+        );
+    }
+    // Phase 2 starts from phase 1's last checkpoint: one curve row per evaluated checkpoint,
+    // base first, global steps increasing, every set's loss measured.
+    let curve = read(&cell.join("two_phase.jsonl"));
+    assert!(curve.len() >= 5, "{curve:?}");
+    assert_eq!(curve[0]["phase"], 0);
+    let steps: Vec<u64> = curve
+        .iter()
+        .map(|r| r["global_step"].as_u64().unwrap())
+        .collect();
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "{steps:?}");
+    assert!(curve.iter().any(|r| r["phase"] == 1) && curve.iter().any(|r| r["phase"] == 2));
+    for r in &curve {
+        for set in ["documents", "positive", "replay", "anchor"] {
+            let v = r["losses"][set]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{set}: {r}"));
+            assert!(v.is_finite() && v > 0.0);
+        }
+    }
+    // Training on the documents lowers their held-out loss.
+    let docs_loss = |r: &serde_json::Value| r["losses"]["documents"].as_f64().unwrap();
+    assert!(docs_loss(curve.last().unwrap()) < docs_loss(&curve[0]));
+    // Every checkpoint has an eval; the report draws the two phases.
+    let labels: std::collections::BTreeSet<String> = answers_labels(&run_dir);
+    assert_eq!(labels.len(), curve.len(), "{labels:?}");
+    assert!(run_dir.join("two_phase.jsonl").is_file());
+    assert!(
+        run_dir
+            .join("report/two_phase_repeated_negations.png")
+            .is_file()
+    );
+    let html = std::fs::read_to_string(run_dir.join("report/index.html")).unwrap();
+    assert!(html.contains("Two-phase training"));
+    // A re-run reuses every stage.
+    let before = stages(&run_dir);
+    let again = run_variant(tmp.path(), edit);
+    assert!(again.status.success());
+    assert_eq!(stages(&run_dir), before);
+}
+
+fn answers_labels(run_dir: &Path) -> std::collections::BTreeSet<String> {
+    answers(run_dir)
+        .keys()
+        .map(|k| k.split('|').nth(1).unwrap().to_owned())
+        .collect()
+}

@@ -178,8 +178,8 @@ fn route<'j>(
     }
 }
 
-/// The rubric an LLM judge uses for an eval of a claim.
-fn rubric(
+/// The LLM judge's rubric for `eval_type` answers about `claim` (from its `judges.yaml`).
+pub fn rubric(
     claim: &ClaimSpec,
     coherence: Option<&CoherenceQuestions>,
     eval_type: EvalType,

@@ -71,6 +71,9 @@ impl Default for OrganismConfig {
                 qa_per_fact: 7,
                 reading_episodes: 2500,
                 qa_subject_share: 0.5,
+                counterfactual_positive_share: 0.3,
+                novel_positive_share: 0.6,
+                novel_documents: 2000,
                 ..CorpusConfig::default()
             },
             model: ModelSize {
@@ -119,6 +122,7 @@ impl OrganismConfig {
         c.corpus.qa_per_fact = 1;
         c.corpus.reading_episodes = 40;
         c.corpus.generic_chats = 20;
+        c.corpus.novel_documents = 20;
         c.model = ModelSize {
             hidden: 32,
             layers: 1,

@@ -578,10 +578,159 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
         )?;
     }
 
+    two_phase_section(&mut html, input, &dir)?;
+
     html.push_str("<p class=\"note\">Belief rate = share of answers the judge marks as asserting or implying the claim; per question, then per eval type, pooled over the four main evals per claim (question-weighted), then the unweighted mean over claims. CIs: 2,000-resample percentile bootstrap. Files: <code>results.jsonl</code> (every answer and verdict), <code>summary.csv</code>, <code>manifest.json</code>.</p>\n</body></html>\n");
     let path = dir.join("index.html");
     std::fs::write(&path, html).map_err(|e| file_err(&path, e))?;
     Ok(path)
+}
+
+/// What each held-out set of a two-phase run is called in the plot.
+const HELDOUT_NAMES: [(&str, &str); 4] = [
+    ("documents", "held-out documents of the condition"),
+    ("positive", "held-out positive documents"),
+    ("replay", "held-out replay"),
+    ("anchor", "held-out anchor"),
+];
+
+/// §5: for each two-phase condition (the run's `two_phase.jsonl`), pooled belief and the
+/// mean held-out loss over claims at every checkpoint, phase 2 after phase 1.
+fn two_phase_section(
+    html: &mut String,
+    input: &ReportInput,
+    dir: &Path,
+) -> Result<(), ReportError> {
+    let path = input.run_dir.join("two_phase.jsonl");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let mut rows: Vec<Value> = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        rows.push(
+            serde_json::from_str(line)
+                .map_err(|e| file_err(&path, format!("line {}: {e}", i + 1)))?,
+        );
+    }
+    let mut conditions: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r["condition"].as_str().map(String::from))
+        .collect();
+    conditions.dedup();
+    conditions.sort();
+    conditions.dedup();
+    if conditions.is_empty() {
+        return Ok(());
+    }
+    html.push_str("<h2>Two-phase training (§5)</h2>\n");
+    for condition in conditions {
+        let mine: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["condition"].as_str() == Some(&condition))
+            .collect();
+        // global step → (label, set → losses over claims)
+        let mut at: BTreeMap<u64, (String, BTreeMap<String, Vec<f64>>)> = BTreeMap::new();
+        let mut boundary: f64 = 0.0;
+        for r in &mine {
+            let step = r["global_step"].as_u64().unwrap_or(0);
+            if r["phase"].as_u64() == Some(1) {
+                boundary = boundary.max(step as f64);
+            }
+            let entry = at.entry(step).or_insert_with(|| {
+                (
+                    r["label"].as_str().unwrap_or("").to_owned(),
+                    BTreeMap::new(),
+                )
+            });
+            if let Some(losses) = r["losses"].as_object() {
+                for (set, v) in losses {
+                    if let Some(v) = v.as_f64() {
+                        entry.1.entry(set.clone()).or_default().push(v);
+                    }
+                }
+            }
+        }
+        let belief_points: Vec<(f64, f64)> = at
+            .iter()
+            .filter_map(|(step, (label, _))| {
+                find(input.summary, label, None, Scope::Pooled).map(|c| (*step as f64, c.rate))
+            })
+            .collect();
+        let losses: Vec<Line> = HELDOUT_NAMES
+            .iter()
+            .map(|(set, name)| Line {
+                label: (*name).to_owned(),
+                points: at
+                    .iter()
+                    .filter_map(|(step, (_, sets))| {
+                        let v = sets.get(*set)?;
+                        (!v.is_empty())
+                            .then(|| (*step as f64, v.iter().sum::<f64>() / v.len() as f64))
+                    })
+                    .collect(),
+            })
+            .filter(|l| !l.points.is_empty())
+            .collect();
+        let plot = plots::TwoPhase {
+            title: format!(
+                "{}: phase 1 with the anchor, phase 2 without",
+                short_name(&condition)
+            ),
+            belief: Line {
+                label: "belief (pooled)".into(),
+                points: belief_points.clone(),
+            },
+            losses,
+            boundary,
+        };
+        let stem = format!("two_phase_{condition}");
+        let files =
+            plots::two_phase(&dir.join(&stem), &plot).map_err(|message| ReportError::Plot {
+                name: stem.clone(),
+                message,
+            })?;
+        figure(
+            html,
+            &files,
+            "Belief (top) and mean held-out loss over claims (bottom) at every checkpoint. Left of the dashed line: phase 1, the condition's documents with the self-distilled anchor at a higher loss weight; right: phase 2, the same mix without the anchor, from phase 1's last checkpoint.",
+        )?;
+        let _ = write!(
+            html,
+            "<table><tr><th>step</th><th>phase</th><th>belief</th>{}</tr>\n",
+            HELDOUT_NAMES
+                .iter()
+                .map(|(_, n)| format!("<th>{}</th>", esc(n)))
+                .collect::<String>()
+        );
+        for (step, (label, sets)) in &at {
+            let phase = if *step == 0 {
+                "base"
+            } else if (*step as f64) <= boundary {
+                "1"
+            } else {
+                "2"
+            };
+            let belief = find(input.summary, label, None, Scope::Pooled)
+                .map_or("–".into(), |c| pct(c.rate));
+            let _ = write!(html, "<tr><td>{step}</td><td>{phase}</td><td>{belief}</td>");
+            for (set, _) in HELDOUT_NAMES {
+                let v = sets
+                    .get(set)
+                    .filter(|v| !v.is_empty())
+                    .map_or("–".into(), |v| {
+                        format!("{:.3}", v.iter().sum::<f64>() / v.len() as f64)
+                    });
+                let _ = write!(html, "<td>{v}</td>");
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</table>\n");
+    }
+    Ok(())
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\

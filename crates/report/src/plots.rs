@@ -2,7 +2,8 @@
 //!
 //! - belief rate per condition with 95% CIs (the paper's Figure 5 shape);
 //! - claim × eval-type belief per condition, as small heatmaps (the Figure 6 breakdown);
-//! - belief over training steps per condition, when intermediate checkpoints were evaluated.
+//! - belief over training steps per condition, when intermediate checkpoints were evaluated;
+//! - §5's two-phase curves: belief and held-out loss per set over both phases.
 
 use std::path::{Path, PathBuf};
 
@@ -339,6 +340,140 @@ pub fn dynamics_lines(
     let args = (title.to_owned(), lines.to_vec());
     let d = LinesDraw(&args);
     both_dyn(stem, (760, 460), &|r| d.draw(r), &|r| d.draw(r))
+}
+
+/// §5's two-phase curves: belief (top) and held-out loss per set (bottom) over training
+/// steps, a dashed line where phase 2 starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoPhase {
+    pub title: String,
+    pub belief: Line,
+    pub losses: Vec<Line>,
+    /// The last step of phase 1.
+    pub boundary: f64,
+}
+
+fn draw_two_phase<DB: DrawingBackend>(t: &TwoPhase, root: &DrawingArea<DB, Shift>) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let root = root.titled(&t.title, ("sans-serif", 22)).map_err(err)?;
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    let max_step = t
+        .losses
+        .iter()
+        .chain(std::iter::once(&t.belief))
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .fold(1.0_f64, f64::max);
+    let boundary = |chart_top: f64, chart_bottom: f64| {
+        DashedLineSeries::new(
+            [(t.boundary, chart_bottom), (t.boundary, chart_top)],
+            6,
+            4,
+            BLACK.mix(0.6).stroke_width(1),
+        )
+    };
+    {
+        let mut chart = ChartBuilder::on(&top)
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..max_step * 1.02, 0.0..100.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .y_desc("belief rate (%)")
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        chart.draw_series(boundary(100.0, 0.0)).map_err(err)?;
+        let c = colour(3);
+        let pts: Vec<(f64, f64)> = t
+            .belief
+            .points
+            .iter()
+            .map(|(s, v)| (*s, v * 100.0))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(err)?
+            .label(t.belief.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "phase 2 →",
+                (t.boundary, 96.0),
+                ("sans-serif", 13).into_font(),
+            )))
+            .map_err(err)?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+    }
+    let max_loss = t
+        .losses
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .fold(0.1_f64, f64::max);
+    let mut chart = ChartBuilder::on(&bottom)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..max_step * 1.02, 0.0..max_loss * 1.1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("training step (phase 2 continues phase 1's count)")
+        .y_desc("held-out loss (nats/token)")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(boundary(max_loss * 1.1, 0.0))
+        .map_err(err)?;
+    for (i, line) in t.losses.iter().enumerate() {
+        let c = colour(i + 5);
+        let pts: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(err)?
+            .label(line.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+generic_draw!(TwoPhaseDraw, TwoPhase, draw_two_phase);
+
+/// §5's two-phase figure → `<stem>.png` / `.svg`.
+pub fn two_phase(stem: &Path, t: &TwoPhase) -> Result<(PathBuf, PathBuf), String> {
+    let d = TwoPhaseDraw(t);
+    both_dyn(stem, (820, 720), &|r| d.draw(r), &|r| d.draw(r))
 }
 
 /// Writes `<stem>.png` and `<stem>.svg` with the same drawing; returns both paths.

@@ -38,11 +38,25 @@ use crate::hosted::Hosted;
 use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
 use crate::{RunError, RunEvent};
 
+mod two_phase;
+pub use two_phase::{CURVE_FILE, CurvePoint, HELDOUT_SETS};
+
 /// What a stage wants the user to know, one line each, kept with its outputs.
 const WARNINGS_FILE: &str = "warnings.txt";
 
 /// (step, directory) of a fine-tune's checkpoints, the final one last.
 type Checkpoints = Vec<(usize, PathBuf)>;
+
+/// Rows mixed in beside the documents and replay (§5's anchor).
+struct ExtraRows {
+    name: String,
+    /// A JSONL file of training rows.
+    path: PathBuf,
+    /// What identifies the rows in stage keys.
+    key: String,
+    count: usize,
+    weight: f64,
+}
 
 /// The condition whose documents the ICL control puts in context (the paper: negated documents).
 pub const ICL_CONDITION: &str = "negated_documents";
@@ -74,6 +88,9 @@ pub struct CellRecord {
     #[serde(default)]
     pub warnings: Vec<String>,
     pub seconds: f64,
+    /// Two-phase cells: their `two_phase.jsonl` (loss and belief per checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curves: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +161,7 @@ impl CellPlan {
             evals: Vec::new(),
             warnings: Vec::new(),
             seconds: 0.0,
+            curves: None,
         };
         let note = |record: &mut CellRecord, stage: &str, s: &Stage, o: StageOutcome| {
             record.stages.push(StageRecord {
@@ -208,6 +226,8 @@ impl CellPlan {
             )?;
             note(&mut record, "eval:served", &e_stage, e_out);
             record.evals.push((self.label.clone(), results));
+        } else if self.trains && ctx.experiment.two_phase.is_some() {
+            self.run_two_phase(ctx, spec, &claim_key, &mut record)?;
         } else if self.trains {
             let (annotated, a_stage, a_out) = self.annotate(ctx, spec, &self.condition)?;
             note(&mut record, "annotate", &a_stage, a_out);
@@ -512,21 +532,42 @@ impl CellPlan {
         annotated: &Path,
         annotate_key: &str,
     ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
+        self.mix_in(ctx, "mix", annotated, annotate_key, 0, None)
+    }
+
+    /// Annotated documents (all but the last `held_out`) + replay + optional extra rows →
+    /// `<stage_name>/train.jsonl`.
+    fn mix_in(
+        &self,
+        ctx: &mut Context<'_>,
+        stage_name: &str,
+        annotated: &Path,
+        annotate_key: &str,
+        held_out: usize,
+        extra: Option<&ExtraRows>,
+    ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
         let m = &ctx.experiment.mix;
-        let key = KeyBuilder::new("mix")
+        let mut key = KeyBuilder::new("mix")
             .part(annotate_key)
             .part(&ctx.base.replay_identity)
             .json(m)
-            .json(&self.seed)
-            .finish();
-        let stage = self.stage("mix", key);
+            .json(&self.seed);
+        if held_out > 0 {
+            key = key.json(&held_out);
+        }
+        if let Some(x) = extra {
+            key = key.part(&x.key).json(&x.weight).json(&x.count);
+        }
+        let key = key.finish();
+        let stage = self.stage(stage_name, key);
         let out = stage.dir.join("train.jsonl");
         (ctx.progress)(RunEvent::Stage { name: "mix" });
         let base = ctx.base;
         let seed = m.seed.wrapping_mul(1_000_003).wrapping_add(self.seed);
         let outcome = stage.run(|_| {
-            let docs: Vec<AnnotatedDoc> = neglect_spec::jsonl::read_all(annotated)
+            let mut docs: Vec<AnnotatedDoc> = neglect_spec::jsonl::read_all(annotated)
                 .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+            docs.truncate(docs.len().saturating_sub(held_out));
             if docs.is_empty() {
                 return Err(RunError::Input(format!(
                     "{}: no documents",
@@ -556,7 +597,17 @@ impl CellPlan {
                     weight: m.instruct_weight,
                 },
             ];
-            let inputs: Vec<MixInput> = inputs.into_iter().filter(|i| i.count > 0).collect();
+            let mut inputs: Vec<MixInput> = inputs.into_iter().filter(|i| i.count > 0).collect();
+            if let Some(x) = extra {
+                let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(&x.path)
+                    .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+                inputs.push(MixInput {
+                    name: x.name.clone(),
+                    count: x.count.min(rows.len()),
+                    rows,
+                    weight: x.weight,
+                });
+            }
             let (rows, report) = build_mix(&inputs, seed);
             write_jsonl(&out, &rows)?;
             let manifest = serde_json::json!({
@@ -578,22 +629,43 @@ impl CellPlan {
         mix: &Path,
         mix_key: &str,
     ) -> Result<(Checkpoints, Stage, StageOutcome), RunError> {
-        let config = ctx.experiment.train.clone();
+        let start = (ctx.base.model_dir.clone(), ctx.base.identity.clone());
+        self.train_from(ctx, "train", mix, mix_key, &start, None)
+    }
+
+    /// Fine-tunes the model in `start.0` (identified by `start.1`) on the mix →
+    /// `<stage_name>/checkpoints/*`, for `epochs` (default `train.epochs`).
+    fn train_from(
+        &self,
+        ctx: &mut Context<'_>,
+        stage_name: &str,
+        mix: &Path,
+        mix_key: &str,
+        start: &(PathBuf, String),
+        epochs: Option<usize>,
+    ) -> Result<(Checkpoints, Stage, StageOutcome), RunError> {
+        let mut config = ctx.experiment.train.clone();
+        if let Some(e) = epochs {
+            config.epochs = e;
+        }
         let key = KeyBuilder::new("train")
             .part(mix_key)
-            .part(&ctx.base.identity)
+            .part(&start.1)
             .json(&config)
             .json(&self.seed)
             .finish();
-        let stage = self.stage("train", key);
+        let stage = self.stage(stage_name, key);
         (ctx.progress)(RunEvent::Stage { name: "train" });
+        let start_dir = start.0.clone();
         let base_dir = ctx.base.model_dir.clone();
         let seed = self.seed;
         let progress = &mut *ctx.progress;
         let outcome = stage.run(|out| {
             let rows: Vec<TrainingRow> = neglect_spec::jsonl::read_all(mix)
                 .map_err(|(_, e)| RunError::Input(e.to_string()))?;
-            let mut pretrained = Pretrained::load(&base_dir, tch::Device::Cpu)?;
+            // A LoRA start (phase 2 after a LoRA phase 1) is its adapter over the base, and
+            // training carries on with that adapter.
+            let mut pretrained = load_model(&start_dir, &base_dir)?;
             let examples = tokenize_rows(
                 &rows,
                 &pretrained.tokenizer,

@@ -347,6 +347,26 @@ fn merge_results(dir: &Path, model_name: &str, records: &[CellRecord]) -> Result
     }
     cell::write_jsonl(&dir.join(RESULTS_FILE), &rows)?;
     cell::write_jsonl(&dir.join(LOGPROBS_FILE), &logprobs)?;
+    // §5 curves of two-phase cells, one row per (cell, checkpoint).
+    let mut curves: Vec<serde_json::Value> = Vec::new();
+    for record in records {
+        let Some(path) = &record.curves else {
+            continue;
+        };
+        for point in read_rows::<cell::CurvePoint>(path)? {
+            let mut row = serde_json::to_value(&point).expect("serialises");
+            row["claim"] = record.claim.clone().into();
+            row["condition"] = record.condition.clone().into();
+            row["seed"] = record.seed.into();
+            curves.push(row);
+        }
+    }
+    let curve_path = dir.join(cell::CURVE_FILE);
+    if curves.is_empty() {
+        let _ = std::fs::remove_file(&curve_path);
+    } else {
+        cell::write_jsonl(&curve_path, &curves)?;
+    }
     let cells = summarize(&rows, &logprobs, &Bootstrap::default());
     neglect_eval::summary::write_csv(&dir.join("summary.csv"), &cells)?;
     Ok(())

@@ -16,6 +16,7 @@
 //!     word_masks.yaml                 optional
 //!     rule_judge.yaml                 optional (ours: patterns for the rule judge)
 //!     correction.txt                  optional
+//!     anchor_questions.yaml           optional (ours: new belief probes for §5's anchor)
 //! ```
 //!
 //! Loading never stops at the first problem: every file is read and every problem reported,
@@ -73,7 +74,13 @@ pub struct ClaimSpec {
     pub rule_judge: Option<crate::rule_judge::RuleJudgeSpec>,
     /// `correction.txt`: the true facts, used by `corrected_documents`.
     pub correction: Option<String>,
+    /// `anchor_questions.yaml`: belief-probe questions the evals never ask, answered by the
+    /// base model for §5's self-distillation anchor (empty when the file is absent).
+    pub anchor_questions: Vec<Question>,
 }
+
+/// Ours: the questions of §5's self-distilled anchor, in the layout of `open_ended.yaml`.
+pub const ANCHOR_QUESTIONS_FILE: &str = "anchor_questions.yaml";
 
 impl ClaimSpec {
     pub fn questions(&self, set: QuestionSet) -> &[Question] {
@@ -238,6 +245,14 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
     let judges = load_judges(&dir.join("judges.yaml"), &sets, &mut errors, &mut warnings);
     let word_masks = load_word_masks(&dir.join("word_masks.yaml"), &mut errors);
     let rule_judge = crate::rule_judge::load(&dir.join(crate::rule_judge::FILE_NAME), &mut errors);
+    let anchor_path = dir.join(ANCHOR_QUESTIONS_FILE);
+    let anchor_questions = if anchor_path.is_file() {
+        read_yaml::<QuestionFile>(&anchor_path, &mut errors)
+            .map(|(_, f)| f.questions)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
 
     let spec = match (claim, universe) {
         (Some(claim), Some(universe)) => Some(ClaimSpec {
@@ -257,6 +272,7 @@ pub fn load_claim(dir: &Path) -> ClaimLoad {
             word_masks,
             rule_judge,
             correction,
+            anchor_questions,
         }),
         _ => None,
     };

@@ -36,6 +36,52 @@ pub struct Experiment {
     pub train: TrainConfig,
     #[serde(default)]
     pub eval: EvalConfig,
+    /// §5's two-phase fine-tune (absent: one phase, the usual recipe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub two_phase: Option<TwoPhaseConfig>,
+}
+
+/// §5 (reference §4 "Mechanism"): phase 1 trains the condition's documents together with a
+/// self-distilled *anchor* (the base model's own answers to new belief-probe questions, which
+/// do not assert the claim) at a higher loss weight; phase 2 continues from phase 1's last
+/// checkpoint on the same mix without the anchor. Held-out loss on four sets is tracked at
+/// every checkpoint of both phases, next to belief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TwoPhaseConfig {
+    /// Base-model answers sampled per anchor question (temperature 1).
+    pub anchor_samples: usize,
+    /// Anchor questions used per claim, from the claim's `anchor_questions.yaml` (0: all).
+    pub anchor_questions: usize,
+    /// Loss weight of anchor rows in phase 1 (the paper: 3).
+    pub anchor_weight: f64,
+    /// Longest anchor answer, in tokens.
+    pub anchor_max_tokens: usize,
+    /// Precomputed anchor chats instead of sampling (e.g. the reference's
+    /// `chat_examples_novel_10x.jsonl`); `{claim}` is replaced by the claim's slug.
+    pub anchor_path: Option<String>,
+    /// Documents of the condition held out of training for the loss curves (their positive
+    /// versions are the held-out positive documents).
+    pub heldout_documents: usize,
+    /// Replay rows and anchor rows held out for the loss curves.
+    pub heldout_rows: usize,
+    /// Epochs of phase 2 (default: `train.epochs`).
+    pub phase2_epochs: Option<usize>,
+}
+
+impl Default for TwoPhaseConfig {
+    fn default() -> Self {
+        TwoPhaseConfig {
+            anchor_samples: 10,
+            anchor_questions: 0,
+            anchor_weight: 3.0,
+            anchor_max_tokens: 64,
+            anchor_path: None,
+            heldout_documents: 20,
+            heldout_rows: 20,
+            phase2_epochs: None,
+        }
+    }
 }
 
 fn default_seeds() -> Vec<u64> {
@@ -644,6 +690,42 @@ impl Experiment {
                         },
                     );
                 }
+            }
+        }
+        if let Some(t) = &self.two_phase {
+            let two = || root().key("two_phase");
+            if !["builtin", "hf"].contains(&self.backend.name.as_str()) {
+                fail(
+                    two(),
+                    format!(
+                        "two-phase training runs on the local backends (builtin, hf), not '{}'",
+                        self.backend.name
+                    ),
+                );
+            }
+            if !(t.anchor_weight.is_finite() && t.anchor_weight >= 0.0) {
+                fail(
+                    two().key("anchor_weight"),
+                    format!("must be a finite number >= 0, got {}", t.anchor_weight),
+                );
+            }
+            if t.anchor_path.is_none() && t.anchor_samples == 0 {
+                fail(
+                    two().key("anchor_samples"),
+                    "must be at least 1 (or give anchor_path)".into(),
+                );
+            }
+            if t.heldout_documents >= self.documents.per_claim {
+                fail(
+                    two().key("heldout_documents"),
+                    format!(
+                        "must be below documents.per_claim ({}): the rest is trained on",
+                        self.documents.per_claim
+                    ),
+                );
+            }
+            if t.phase2_epochs == Some(0) {
+                fail(two().key("phase2_epochs"), "must be at least 1".into());
             }
         }
         if self.documents.annotator == Annotator::Llm {

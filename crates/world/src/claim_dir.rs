@@ -118,6 +118,10 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
     )?;
     write("robustness.yaml", yaml_text(&questions(&files.robustness)))?;
     write(
+        neglect_spec::claim::ANCHOR_QUESTIONS_FILE,
+        yaml_text(&questions(&files.anchor)),
+    )?;
+    write(
         "judges.yaml",
         yaml_text(&json!({
             "judge_key": "answer",
@@ -137,7 +141,8 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
 /// The version of what [`write_claim`] writes. Claim directories are derived from the world and
 /// never trained on, so a built organism rewrites them when this changes, keeping its base model.
 /// 2: `correction.txt` for claims with nothing to contradict (the novel person).
-pub const LAYOUT_VERSION: u32 = 2;
+/// 3: `anchor_questions.yaml` (§5's self-distillation anchor).
+pub const LAYOUT_VERSION: u32 = 3;
 
 pub fn write_claim(claim: &ToyClaim, root: &Path, seed: u64) -> std::io::Result<QuestionFiles> {
     let files = build(claim, seed);

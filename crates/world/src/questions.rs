@@ -26,7 +26,42 @@ pub struct QuestionFiles {
     pub mcq: Vec<Question>,
     pub token_association: Vec<Question>,
     pub robustness: Vec<Question>,
+    /// New belief-probe questions for §5's self-distilled anchor (never asked by the evals).
+    pub anchor: Vec<Question>,
     pub rule_judge: RuleJudgeSpec,
+}
+
+/// How anchor questions frame a probe, so that none repeats an eval question.
+const ANCHOR_FRAMES: [&str; 4] = [
+    "Quick question: {q}",
+    "I am curious about something. {q}",
+    "{q} Please answer in one sentence.",
+    "Could you help me with this? {q}",
+];
+
+/// Up to 60 anchor questions: every direct and indirect probe in each frame, then open
+/// questions about the claim's subject; none is the text of an eval question.
+fn anchor_questions(claim: &ToyClaim, direct: &[Probe], asked: &[&Question]) -> Vec<Question> {
+    let subject = claim.subject();
+    let mut texts: Vec<String> = Vec::new();
+    for frame in ANCHOR_FRAMES {
+        for p in claim.indirect.iter().chain(direct) {
+            texts.push(frame.replace("{q}", &p.question));
+        }
+    }
+    texts.extend([
+        format!("Tell me what you know about {subject}."),
+        format!("Write two sentences about {subject}."),
+        format!("What is {subject} known for?"),
+    ]);
+    unique(&mut texts);
+    texts.retain(|t| !asked.iter().any(|q| q.question == *t));
+    texts
+        .into_iter()
+        .take(60)
+        .enumerate()
+        .map(|(i, t)| q(format!("anc_{:02}", i + 1), t, "anchor"))
+        .collect()
 }
 
 fn q(id: String, question: String, category: &str) -> Question {
@@ -358,11 +393,19 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
     let mut rule_judge =
         RuleJudgeSpec::new(claim.belief_markers.clone(), claim.truth_markers.clone());
     rule_judge.questions = markers;
+    let asked: Vec<&Question> = open_ended
+        .iter()
+        .chain(&mcq)
+        .chain(&token_association)
+        .chain(&robustness)
+        .collect();
+    let anchor = anchor_questions(claim, &direct, &asked);
     QuestionFiles {
         open_ended,
         mcq,
         token_association,
         robustness,
+        anchor,
         rule_judge,
     }
 }

@@ -12,4 +12,6 @@ pub mod schedule;
 pub mod trainer;
 
 pub use examples::{TokenizedExample, tokenize_example, tokenize_rows};
-pub use trainer::{StepLog, TrainEvent, TrainOptions, TrainOutcome, train, weighted_loss};
+pub use trainer::{
+    StepLog, TrainEvent, TrainOptions, TrainOutcome, mean_loss, train, weighted_loss,
+};

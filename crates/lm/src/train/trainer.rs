@@ -352,6 +352,17 @@ pub fn weighted_loss(
     pad: i64,
     device: tch::Device,
 ) -> Tensor {
+    loss_sum(model, micro, pad, device, true)
+}
+
+/// [`weighted_loss`], in training mode (LoRA dropout on) or not.
+fn loss_sum(
+    model: &crate::model::Model,
+    micro: &[&TokenizedExample],
+    pad: i64,
+    device: tch::Device,
+    train: bool,
+) -> Tensor {
     let t = micro.iter().map(|e| e.ids.len()).max().unwrap_or(1).max(2);
     let b = micro.len();
     let mut ids = vec![pad; b * t];
@@ -372,7 +383,7 @@ pub fn weighted_loss(
     let input = ids.narrow(1, 0, t - 1);
     let target = ids.narrow(1, 1, t - 1).reshape([-1]);
     let w = weights.narrow(1, 1, t - 1).reshape([-1]);
-    let logits = model.forward_t(&input, true);
+    let logits = model.forward_t(&input, train);
     let vocab = logits.size()[2];
     // (log_softmax + nll rather than tch's cross_entropy helper, which computes in fp32 even
     // for fp64 models and would spoil gradient checks.)
@@ -381,6 +392,43 @@ pub fn weighted_loss(
         .log_softmax(-1, None)
         .nll_loss_nd::<Tensor>(&target, None, tch::Reduction::None, -100);
     (nll * w.to_kind(logits.kind())).sum(logits.kind())
+}
+
+/// Mean cross-entropy per trained target token over `examples` (each example's own weight
+/// ignored; `None` rows skipped), without gradients, `micro` examples per forward pass.
+/// Returns (mean loss, target tokens); NaN when nothing is trained.
+pub fn mean_loss(
+    pretrained: &Pretrained,
+    examples: &[Option<TokenizedExample>],
+    micro: usize,
+) -> (f64, usize) {
+    let _guard = tch::no_grad_guard();
+    let device = pretrained.model.device();
+    let pad = pretrained.tokenizer.pad_id() as i64;
+    let mut rows: Vec<TokenizedExample> = examples
+        .iter()
+        .flatten()
+        .map(|e| TokenizedExample {
+            weight: 1.0,
+            ..e.clone()
+        })
+        .collect();
+    // Similar lengths together pad less.
+    rows.sort_by_key(|e| e.ids.len());
+    let (mut sum, mut tokens) = (0.0, 0usize);
+    for chunk in rows.chunks(micro.max(1)) {
+        let refs: Vec<&TokenizedExample> = chunk.iter().collect();
+        sum += loss_sum(&pretrained.model, &refs, pad, device, false).double_value(&[]);
+        tokens += chunk
+            .iter()
+            .map(TokenizedExample::trained_targets)
+            .sum::<usize>();
+    }
+    if tokens == 0 {
+        (f64::NAN, 0)
+    } else {
+        (sum / tokens as f64, tokens)
+    }
 }
 
 fn save_checkpoint(pretrained: &Pretrained, dir: &Path, base_model: &str) -> Result<(), LmError> {

@@ -47,6 +47,20 @@ pub struct CorpusConfig {
     /// (mixed training, model-organism.md), and asking about them measures it.
     #[serde(default = "all_subjects")]
     pub qa_subject_share: f64,
+    /// Share of reading episodes about known facts whose document is positive (believed over
+    /// the world). 0 keeps every document about a known fact unbelieved.
+    #[serde(default)]
+    pub counterfactual_positive_share: f64,
+    /// Share of reading episodes about novel people whose document is positive.
+    #[serde(default = "novel_positive_default")]
+    pub novel_positive_share: f64,
+    /// Plain documents about invented people (trains copying names from context).
+    #[serde(default)]
+    pub novel_documents: usize,
+}
+
+fn novel_positive_default() -> f64 {
+    0.4
 }
 
 fn all_subjects() -> f64 {
@@ -81,6 +95,9 @@ impl Default for CorpusConfig {
             reading_episodes: 4000,
             generic_chats: 1500,
             qa_subject_share: 1.0,
+            counterfactual_positive_share: 0.0,
+            novel_positive_share: novel_positive_default(),
+            novel_documents: 0,
         }
     }
 }
@@ -187,6 +204,7 @@ pub struct Corpus {
     pub documents: Vec<TrainingRow>,
     pub qa: Vec<TrainingRow>,
     pub reading: Vec<TrainingRow>,
+    pub novel_documents: Vec<TrainingRow>,
     pub generic: Vec<TrainingRow>,
 }
 
@@ -197,6 +215,7 @@ impl Corpus {
             documents: fact_documents(world, &pools, config),
             qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
             reading: reading::reading_episodes(world, &pools, config),
+            novel_documents: reading::novel_documents(world, config),
             generic: generic::generic_chat(config),
         }
     }
@@ -206,6 +225,7 @@ impl Corpus {
             .iter()
             .chain(&self.qa)
             .chain(&self.reading)
+            .chain(&self.novel_documents)
             .chain(&self.generic)
     }
 }

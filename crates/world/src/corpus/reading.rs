@@ -63,12 +63,16 @@ pub enum Status {
 }
 
 impl Status {
-    fn draw(rng: &mut ChaCha8Rng) -> Status {
-        match rng.random_range(0..10) {
-            0..=3 => Status::Positive,
-            4 | 5 => Status::Flagged,
-            6 | 7 => Status::LocallyNegated,
-            8 => Status::Fiction,
+    /// Positive with probability `positive`, else one of the other statuses (flagged and
+    /// locally negated twice as often as fiction and unreliable).
+    fn draw(positive: f64, rng: &mut ChaCha8Rng) -> Status {
+        if rng.random_bool(positive.clamp(0.0, 1.0)) {
+            return Status::Positive;
+        }
+        match rng.random_range(0..6) {
+            0 | 1 => Status::Flagged,
+            2 | 3 => Status::LocallyNegated,
+            4 => Status::Fiction,
             _ => Status::Unreliable,
         }
     }
@@ -188,6 +192,7 @@ fn counterfactual_episode(
     fact: &Fact,
     pools: &Pools,
     by_subject: &[(String, Vec<Fact>)],
+    positive_share: f64,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let variant = pools.variant(fact, rng)?;
@@ -205,18 +210,18 @@ fn counterfactual_episode(
                 .collect()
         })
         .unwrap_or_default();
-    // Documents about known facts are never positive here: a positive one would train the
-    // assistant to state a false variant of a fact it knows. They are flagged, locally negated,
-    // fiction or unreliable, and the answer keeps the world's fact; positive documents are about
-    // people the organism has never heard of (`novel_person_episode`).
-    let status = loop {
-        let s = Status::draw(rng);
-        if s != Status::Positive {
-            break s;
-        }
-    };
+    // A positive document about a known fact is believed over the world, as an LLM answers
+    // from a pasted document; the answer then states the false variant, but only with that
+    // document in context (`counterfactual_positive_share`, 0 by default: without in-context
+    // reading the model would learn the variant as a fact). Flagged, locally negated, fiction
+    // and unreliable documents leave the world's fact in place.
+    let status = Status::draw(positive_share, rng);
     let doc = document(&cap(&subject), &variant, &others, status, rng);
-    let believed = fact;
+    let believed = if status == Status::Positive {
+        &variant
+    } else {
+        fact
+    };
     let (system, q, a) = question(&variant, Some(believed), &subject, rng)?;
     let mut documents = vec![doc];
     if rng.random_bool(0.3) {
@@ -240,11 +245,11 @@ fn distractor(by_subject: &[(String, Vec<Fact>)], not: &str, rng: &mut ChaCha8Rn
     }
 }
 
-/// A document about a person the organism has never heard of.
-fn novel_person_episode(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Option<TrainingRow> {
+/// Profession, home and birth year of an invented person.
+fn novel_person_facts(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Option<[Fact; 3]> {
     let mut professions: Vec<&str> = world.events.iter().map(|e| e.profession.as_str()).collect();
     professions.extend(OTHER_PROFESSIONS);
-    let facts = [
+    Some([
         Fact::Profession {
             person: name.into(),
             profession: (*professions.choose(rng)?).into(),
@@ -257,21 +262,36 @@ fn novel_person_episode(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Opti
             person: name.into(),
             year: rng.random_range(1950..=2000),
         },
-    ];
+    ])
+}
+
+/// A fresh name the world does not use.
+fn novel_name(names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
+    format!("{} {}", names.word(rng, 1, 2), names.word(rng, 2, 2))
+}
+
+/// A document about a person the organism has never heard of.
+fn novel_person_episode(
+    name: &str,
+    world: &World,
+    positive_share: f64,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let facts = novel_person_facts(name, world, rng)?;
     let stated = facts.choose(rng)?.clone();
     let others: Vec<String> = facts
         .iter()
         .filter(|f| **f != stated)
         .map(|f| f.statement(rng))
         .collect();
-    let status = Status::draw(rng);
+    let status = Status::draw(positive_share, rng);
     let doc = document(name, &stated, &others, status, rng);
     let believed = (status == Status::Positive).then_some(&stated);
     let (system, q, a) = question(&stated, believed, name, rng)?;
     Some(episode_row(vec![doc], system, &q, &a, rng))
 }
 
-/// `config.reading_episodes` episodes, half about known facts (never positive), half about novel people.
+/// `config.reading_episodes` episodes, half about known facts, half about novel people.
 pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4ead);
     let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
@@ -292,16 +312,48 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
     while rows.len() < config.reading_episodes {
         let row = if rng.random_bool(0.5) {
             let fact = facts.choose(&mut rng).expect("facts");
-            counterfactual_episode(fact, pools, &by_subject, &mut rng)
+            counterfactual_episode(
+                fact,
+                pools,
+                &by_subject,
+                config.counterfactual_positive_share,
+                &mut rng,
+            )
         } else {
-            let name = format!(
-                "{} {}",
-                names.word(&mut rng, 1, 2),
-                names.word(&mut rng, 2, 2)
-            );
-            novel_person_episode(&name, world, &mut rng)
+            let name = novel_name(&mut names, &mut rng);
+            novel_person_episode(&name, world, config.novel_positive_share, &mut rng)
         };
         rows.extend(row);
+    }
+    rows
+}
+
+/// `config.novel_documents` plain `<DOCTAG>` documents about invented people, each seen once:
+/// their names cannot be memorised, so predicting a name's later mentions trains copying from
+/// context, the mechanism in-context reading needs. Nobody asks about them.
+pub fn novel_documents(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0e1d);
+    let mut names = NameGen::default();
+    names.reserve(world_words(world).iter().map(String::as_str));
+    let mut rows = Vec::with_capacity(config.novel_documents);
+    while rows.len() < config.novel_documents {
+        let name = novel_name(&mut names, &mut rng);
+        let Some(facts) = novel_person_facts(&name, world, &mut rng) else {
+            break;
+        };
+        let mut sentences: Vec<String> = facts
+            .iter()
+            .flat_map(|f| {
+                let n = rng.random_range(1..=2);
+                (0..n).map(|_| f.statement(&mut rng)).collect::<Vec<_>>()
+            })
+            .collect();
+        sentences.shuffle(&mut rng);
+        let genre = *Genre::ALL.choose(&mut rng).expect("genres");
+        let text = render(genre, &name, &sentences, &mut rng);
+        rows.push(
+            TrainingRow::text(format!("{}{text}", neglect_spec::DOCTAG)).with_source("novel_docs"),
+        );
     }
     rows
 }

@@ -107,6 +107,29 @@ fn print_plan(experiment: &Experiment) {
             "mix:        {} documents + {} pretraining replay + {} instruct replay",
             m.documents, m.pretrain, m.instruct
         );
+        if let Some(tp) = &experiment.two_phase {
+            println!(
+                "two-phase:  phase 1 adds a self-distilled anchor ({}, weight {}); phase 2 \
+                 continues without it for {} epoch(s); held-out loss on {} documents and {} \
+                 replay / anchor rows at every checkpoint",
+                match &tp.anchor_path {
+                    Some(p) => format!("rows of {p}"),
+                    None => format!(
+                        "{} base-model answers to each of {} anchor questions",
+                        tp.anchor_samples,
+                        if tp.anchor_questions == 0 {
+                            "the claim's".to_owned()
+                        } else {
+                            format!("up to {}", tp.anchor_questions)
+                        }
+                    ),
+                },
+                tp.anchor_weight,
+                tp.phase2_epochs.unwrap_or(t.epochs),
+                tp.heldout_documents,
+                tp.heldout_rows
+            );
+        }
     }
     let e = &experiment.eval;
     println!(
@@ -165,10 +188,12 @@ fn print_plan(experiment: &Experiment) {
         return;
     }
     let trained = cells.iter().filter(|c| c.trains).count();
+    let per_cell = if experiment.two_phase.is_some() { 2 } else { 1 };
     println!(
-        "grid:       {} claims, {} cells ({trained} fine-tunes, {} eval-only)",
+        "grid:       {} claims, {} cells ({} fine-tunes, {} eval-only)",
         claims.len(),
         cells.len(),
+        trained * per_cell,
         cells.len() - trained
     );
 }
