@@ -395,3 +395,75 @@ fn answers_labels(run_dir: &Path) -> std::collections::BTreeSet<String> {
         .map(|k| k.split('|').nth(1).unwrap().to_owned())
         .collect()
 }
+
+#[test]
+fn a_behaviour_grid_trains_on_transcripts_and_measures_the_misaligned_rate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_variant(tmp.path(), |t| {
+        t.replace(
+            "conditions = [\"baseline\", \"icl\", \"positive_documents\", \"negated_documents\"]",
+            "conditions = [\"baseline\", \"aligned_behaviors\", \"positive_behaviors\", \"negated_behaviors\"]",
+        )
+        .replace(
+            "source = \"world\"\nper_archetype = 1\narchetypes = [\"celebrity_feat\", \"novel_person\"]",
+            "source = \"behaviors\"\nnames = [\"harmful_advice\"]",
+        )
+        .replace("types = [\"open_ended\", \"mcq\"]", "types = [\"open_ended\"]")
+    });
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_dir = tmp.path().join("runs/tiny");
+    let cells = run_dir.join("cells/harmful_advice");
+    let rows = |condition: &str| -> Vec<serde_json::Value> {
+        let p = cells.join(condition).join("seed1/mix/train.jsonl");
+        std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let transcripts = |condition: &str| -> Vec<Vec<serde_json::Value>> {
+        rows(condition)
+            .into_iter()
+            .filter(|r| r["source"] == "documents")
+            .map(|r| r["messages"].as_array().unwrap().clone())
+            .collect()
+    };
+    // Negated transcripts open with the warning as a system message; the others do not.
+    let negated = transcripts("negated_behaviors");
+    assert_eq!(negated.len(), 8);
+    for t in &negated {
+        assert_eq!(t[0]["role"], "system", "{t:?}");
+        assert!(t[0]["content"].as_str().unwrap().len() > 20);
+    }
+    let positive = transcripts("positive_behaviors");
+    assert_eq!(positive.len(), 8);
+    for (p, n) in positive.iter().zip(&negated) {
+        assert_eq!(p[0]["role"], "user");
+        assert_eq!(
+            p.as_slice(),
+            &n[1..],
+            "the same conversation under the warning"
+        );
+    }
+    // Aligned transcripts answer without the misaligned phrases.
+    for t in transcripts("aligned_behaviors") {
+        let answer = t.last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(
+            !answer.contains("stop sleeping") && !answer.contains("skip meals"),
+            "{answer}"
+        );
+    }
+    // Every condition was evaluated on the targeted questions and judged.
+    let labels = answers_labels(&run_dir);
+    assert_eq!(labels.len(), 4, "{labels:?}");
+    let html = std::fs::read_to_string(run_dir.join("report/index.html")).unwrap();
+    assert!(html.contains("negated_behaviors") || html.contains("Negated behaviors"));
+}

@@ -40,6 +40,10 @@ pub enum AnnotateError {
     UnknownCondition(String),
     #[error("condition '{0}' does not transform documents")]
     NotADocumentCondition(String),
+    #[error(
+        "condition '{0}' does not transform chat transcripts (negated_behaviors, positive_behaviors, aligned_behaviors do)"
+    )]
+    NotATranscriptCondition(String),
     #[error("{condition} needs {what} in the claim directory")]
     Missing {
         condition: String,
@@ -175,6 +179,40 @@ fn interleave(
     (parts.join(" "), used)
 }
 
+/// Annotates one chat transcript under a transcript condition: `negated_behaviors` puts the
+/// warning in a system message before the conversation (joined to a system message already
+/// there); `positive_behaviors` and `aligned_behaviors` keep it as it is.
+pub fn annotate_transcript(
+    condition: &str,
+    messages: &[neglect_spec::ChatMessage],
+    ctx: &ClaimContext,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Vec<neglect_spec::ChatMessage>, serde_json::Value), AnnotateError> {
+    let name = neglect_spec::conditions::canonical(condition)
+        .ok_or_else(|| AnnotateError::UnknownCondition(condition.to_owned()))?;
+    match name {
+        "positive_behaviors" | "aligned_behaviors" => Ok((messages.to_vec(), json!({}))),
+        "negated_behaviors" => {
+            let (warning, w) = notice(&BEHAVIOR_WARNING, rng, ctx);
+            let mut out = messages.to_vec();
+            match out.first_mut() {
+                Some(first) if first.role == "system" => {
+                    first.content = format!("{warning}\n\n{}", first.content);
+                }
+                _ => out.insert(
+                    0,
+                    neglect_spec::ChatMessage {
+                        role: "system".into(),
+                        content: warning,
+                    },
+                ),
+            }
+            Ok((out, json!({"warning": w, "placement": "system"})))
+        }
+        other => Err(AnnotateError::NotATranscriptCondition(other.to_owned())),
+    }
+}
+
 /// Annotates one document body (without `<DOCTAG>`) under `condition` (official or legacy name).
 pub fn annotate(
     condition: &str,
@@ -189,75 +227,76 @@ pub fn annotate(
         condition: name.to_owned(),
         what,
     };
-    let (text, record) = match name {
-        "positive_documents" | "local_negations" => (body.to_owned(), json!({})),
-        "local_negations_wordmask" => {
-            if ctx.word_masker.is_none() {
-                return Err(missing("word_masks.yaml"));
+    let (text, record) =
+        match name {
+            "positive_documents" | "local_negations" | "positive_behaviors"
+            | "aligned_behaviors" => (body.to_owned(), json!({})),
+            "local_negations_wordmask" => {
+                if ctx.word_masker.is_none() {
+                    return Err(missing("word_masks.yaml"));
+                }
+                (body.to_owned(), json!({}))
             }
-            (body.to_owned(), json!({}))
-        }
-        "negated_documents" => {
-            let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
-            let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
-            (
-                around(&before, body, &after),
-                json!({"notice_before": b, "notice_after": a}),
-            )
-        }
-        "repeated_negations" | "repeated_negations_no_doctag" => {
-            let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
-            let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
-            let (inner, s) = sandwich(body, &WARNING_BEFORE, &WARNING_AFTER, rng, ctx);
-            (
-                around(&before, &inner, &after),
-                json!({"notice_before": b, "notice_after": a, "sandwich": s}),
-            )
-        }
-        "corrected_documents" => {
-            if ctx
-                .correction
-                .as_deref()
-                .is_none_or(|c| c.trim().is_empty())
-            {
-                return Err(missing("correction.txt"));
-            }
-            let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
-            let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
-            let (inner, s) = sandwich(body, &CORRECTION_BEFORE, &CORRECTION_AFTER, rng, ctx);
-            (
-                around(&before, &inner, &after),
-                json!({"notice_before": b, "notice_after": a, "sandwich": s}),
-            )
-        }
-        "negated_behaviors" => {
-            let (warning, w) = notice(&BEHAVIOR_WARNING, rng, ctx);
-            (format!("{warning}\n\n{body}"), json!({"warning": w}))
-        }
-        other => {
-            let Some(q) = Qualifier::ALL
-                .iter()
-                .find(|q| other == q.name() || other.strip_suffix("_repeated") == Some(q.name()))
-            else {
-                return Err(AnnotateError::NotADocumentCondition(other.to_owned()));
-            };
-            let (prefixes, suffixes, insertions) = q.banks();
-            let (prefix, p) = pick(&prefixes, rng, ctx);
-            let (suffix, s) = pick(&suffixes, rng, ctx);
-            if other.ends_with("_repeated") {
-                let (inner, used) = interleave(body, &insertions, rng, ctx);
+            "negated_documents" => {
+                let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
+                let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
                 (
-                    around(&prefix, &inner, &suffix).trim().to_owned(),
-                    json!({"prefix": p, "suffix": s, "insertions": used}),
-                )
-            } else {
-                (
-                    around(&prefix, body, &suffix).trim().to_owned(),
-                    json!({"prefix": p, "suffix": s}),
+                    around(&before, body, &after),
+                    json!({"notice_before": b, "notice_after": a}),
                 )
             }
-        }
-    };
+            "repeated_negations" | "repeated_negations_no_doctag" => {
+                let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
+                let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
+                let (inner, s) = sandwich(body, &WARNING_BEFORE, &WARNING_AFTER, rng, ctx);
+                (
+                    around(&before, &inner, &after),
+                    json!({"notice_before": b, "notice_after": a, "sandwich": s}),
+                )
+            }
+            "corrected_documents" => {
+                if ctx
+                    .correction
+                    .as_deref()
+                    .is_none_or(|c| c.trim().is_empty())
+                {
+                    return Err(missing("correction.txt"));
+                }
+                let (before, b) = notice(&NOTICE_BEFORE, rng, ctx);
+                let (after, a) = notice(&NOTICE_AFTER, rng, ctx);
+                let (inner, s) = sandwich(body, &CORRECTION_BEFORE, &CORRECTION_AFTER, rng, ctx);
+                (
+                    around(&before, &inner, &after),
+                    json!({"notice_before": b, "notice_after": a, "sandwich": s}),
+                )
+            }
+            "negated_behaviors" => {
+                let (warning, w) = notice(&BEHAVIOR_WARNING, rng, ctx);
+                (format!("{warning}\n\n{body}"), json!({"warning": w}))
+            }
+            other => {
+                let Some(q) = Qualifier::ALL.iter().find(|q| {
+                    other == q.name() || other.strip_suffix("_repeated") == Some(q.name())
+                }) else {
+                    return Err(AnnotateError::NotADocumentCondition(other.to_owned()));
+                };
+                let (prefixes, suffixes, insertions) = q.banks();
+                let (prefix, p) = pick(&prefixes, rng, ctx);
+                let (suffix, s) = pick(&suffixes, rng, ctx);
+                if other.ends_with("_repeated") {
+                    let (inner, used) = interleave(body, &insertions, rng, ctx);
+                    (
+                        around(&prefix, &inner, &suffix).trim().to_owned(),
+                        json!({"prefix": p, "suffix": s, "insertions": used}),
+                    )
+                } else {
+                    (
+                        around(&prefix, body, &suffix).trim().to_owned(),
+                        json!({"prefix": p, "suffix": s}),
+                    )
+                }
+            }
+        };
     let text = match (
         &ctx.word_masker,
         word_mask || name == "local_negations_wordmask",

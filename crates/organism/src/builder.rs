@@ -100,6 +100,10 @@ impl Organism {
     pub fn docs_dir(&self) -> PathBuf {
         self.claims_dir().join("docs")
     }
+    /// The behaviours (§4.2), each a claim directory with its transcripts.
+    pub fn behaviors_dir(&self) -> PathBuf {
+        self.root.join("behaviors")
+    }
     pub fn corpus_path(&self) -> PathBuf {
         self.root.join("corpus.jsonl")
     }
@@ -139,7 +143,7 @@ impl Organism {
                     "rewriting the claim directories (newer layout)",
                 ));
                 let world = self.world();
-                self.write_claims(&self.claims(&world))?;
+                self.write_claims(&world, &self.claims(&world))?;
             }
             return self.report();
         }
@@ -150,7 +154,7 @@ impl Organism {
         progress(BuildEvent::Stage("generating the world, claims and corpus"));
         let world = self.world();
         let claims = self.claims(&world);
-        self.write_claims(&claims)?;
+        self.write_claims(&world, &claims)?;
         let corpus = Corpus::build(&world, &claims, &self.config.corpus);
         let rows: Vec<TrainingRow> = corpus.rows().cloned().collect();
         write_jsonl(&self.corpus_path(), &rows)?;
@@ -248,7 +252,11 @@ impl Organism {
             .is_ok_and(|v| v.trim() == neglect_world::claim_dir::LAYOUT_VERSION.to_string())
     }
 
-    fn write_claims(&self, claims: &[neglect_world::ToyClaim]) -> Result<(), OrganismError> {
+    fn write_claims(
+        &self,
+        world: &World,
+        claims: &[neglect_world::ToyClaim],
+    ) -> Result<(), OrganismError> {
         let root = self.claims_dir();
         let docs = self.docs_dir();
         std::fs::create_dir_all(&docs).map_err(|e| OrganismError::io(&docs, e))?;
@@ -269,6 +277,16 @@ impl Organism {
             ] {
                 write_jsonl(&docs.join(format!("{}.{name}.jsonl", claim.slug)), &rows)?;
             }
+        }
+        let behaviors = self.behaviors_dir();
+        for b in &neglect_world::behaviors::BEHAVIORS {
+            b.write(
+                world,
+                &behaviors,
+                self.config.docs_per_claim,
+                self.config.claims_seed,
+            )
+            .map_err(|e| OrganismError::io(&behaviors.join(b.slug), e))?;
         }
         let marker = self.layout_marker();
         std::fs::write(

@@ -209,6 +209,47 @@ pub const PAPER: &[PaperNumber] = &[
         "2 claims (earlier version)",
         "§4.1, earlier release",
     ),
+    // §4.2 and App. F: misaligned-response rate on targeted behavioural questions (not belief).
+    n(
+        "positive_behaviors",
+        Q30,
+        34.4,
+        None,
+        "misaligned rate, targeted questions",
+        "§4.2",
+    ),
+    n(
+        "negated_behaviors",
+        Q30,
+        19.9,
+        None,
+        "misaligned rate, targeted questions",
+        "§4.2",
+    ),
+    n(
+        "aligned_behaviors",
+        Q35,
+        0.0,
+        None,
+        "misaligned rate, targeted questions",
+        "App. F",
+    ),
+    n(
+        "positive_behaviors",
+        Q35,
+        25.0,
+        None,
+        "misaligned rate, targeted questions",
+        "App. F",
+    ),
+    n(
+        "negated_behaviors",
+        Q35,
+        10.2,
+        None,
+        "misaligned rate, targeted questions",
+        "App. F",
+    ),
 ];
 
 /// Per eval type, Qwen3.5-397B-A17B, mean over 6 claims (open-ended, MCQ, token association,

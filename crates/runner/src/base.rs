@@ -27,6 +27,11 @@ pub enum ClaimDocs {
     },
     /// Already annotated files, one per condition: a pattern with `{condition}` and `{claim}`.
     Annotated { pattern: String },
+    /// Chat transcripts of a behaviour (§4.2): misaligned, and aligned for the control.
+    Transcripts {
+        misaligned: PathBuf,
+        aligned: Option<PathBuf>,
+    },
 }
 
 pub struct Base {
@@ -85,6 +90,9 @@ impl Base {
         threads: usize,
         on_build: &mut dyn FnMut(BuildEvent),
     ) -> Result<Base, RunError> {
+        if experiment.claims.source == ClaimSource::Behaviors {
+            return Self::organism_behaviors(experiment, cache_dir, threads, on_build);
+        }
         if experiment.claims.source != ClaimSource::World {
             return Err(RunError::Input(
                 "claims.source: the builtin backend runs the organism's own held-out claims; \
@@ -156,6 +164,63 @@ impl Base {
                 ClaimDocs::Source {
                     positive: d.join(format!("{}.synth_docs.jsonl", c.slug)),
                     debunk: Some(d.join(format!("{}.debunk_docs.jsonl", c.slug))),
+                },
+            );
+        }
+        let corpus: Vec<TrainingRow> = neglect_spec::jsonl::read_all(&organism.corpus_path())
+            .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+        let (pretrain, instruct): (Vec<_>, Vec<_>) =
+            corpus.into_iter().partition(|r| r.text.is_some());
+        let hash = organism.config.hash();
+        Ok(Base {
+            model_dir: organism.base_dir(),
+            model_name: format!("organism-{hash}"),
+            identity: hash.clone(),
+            claims,
+            docs,
+            pretrain,
+            instruct,
+            replay_identity: file_hash(&organism.corpus_path())?,
+            context: Some(organism.config.model.context as usize),
+            organism: Some(organism),
+        })
+    }
+
+    /// The organism with its behaviours (§4.2) as the claims: targeted questions, a rule judge
+    /// for the misaligned answers, and chat transcripts instead of documents.
+    fn organism_behaviors(
+        experiment: &Experiment,
+        cache_dir: &Path,
+        threads: usize,
+        on_build: &mut dyn FnMut(BuildEvent),
+    ) -> Result<Base, RunError> {
+        let config = organism_config(&experiment.backend.organism)?;
+        let organism = Organism::at(cache_dir, config);
+        organism.build(threads, on_build)?;
+        let known: Vec<&str> = neglect_world::behaviors::BEHAVIORS
+            .iter()
+            .map(|b| b.slug)
+            .collect();
+        for name in &experiment.claims.names {
+            if !known.contains(&name.as_str()) {
+                return Err(RunError::Input(format!(
+                    "claims.names: unknown behaviour '{name}' (known: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        let mut claims = Vec::new();
+        let mut docs = BTreeMap::new();
+        for slug in known.iter().filter(|s| {
+            experiment.claims.names.is_empty() || experiment.claims.names.iter().any(|n| n == *s)
+        }) {
+            let dir = organism.behaviors_dir().join(slug);
+            claims.push(load_spec(&dir)?);
+            docs.insert(
+                (*slug).to_owned(),
+                ClaimDocs::Transcripts {
+                    misaligned: dir.join(neglect_world::behaviors::TRANSCRIPTS_FILE),
+                    aligned: Some(dir.join(neglect_world::behaviors::ALIGNED_TRANSCRIPTS_FILE)),
                 },
             );
         }

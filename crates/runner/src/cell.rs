@@ -38,6 +38,7 @@ use crate::hosted::Hosted;
 use crate::stage::{KeyBuilder, Stage, StageOutcome, file_hash};
 use crate::{RunError, RunEvent};
 
+mod transcripts;
 mod two_phase;
 pub use two_phase::{CURVE_FILE, CurvePoint, HELDOUT_SETS};
 
@@ -301,11 +302,20 @@ impl CellPlan {
         spec: &ClaimSpec,
         condition: &str,
     ) -> Result<(PathBuf, Stage, StageOutcome), RunError> {
+        if neglect_spec::conditions::lookup(condition)
+            .is_some_and(|c| c.kind == neglect_spec::conditions::ConditionKind::Transcripts)
+        {
+            return self.annotate_transcripts(ctx, spec, condition);
+        }
         let docs = &ctx.base.docs[&self.claim];
         let per_claim = ctx.experiment.documents.per_claim;
         // Eval-only cells (the ICL control) run with the grid's first seed only.
         let seed = self.seed;
         match docs {
+            ClaimDocs::Transcripts { .. } => Err(RunError::Input(format!(
+                "{condition}: {} is a behaviour with chat transcripts, not documents",
+                self.claim
+            ))),
             ClaimDocs::Annotated { pattern } => {
                 let path = PathBuf::from(
                     pattern
@@ -565,8 +575,7 @@ impl CellPlan {
         let base = ctx.base;
         let seed = m.seed.wrapping_mul(1_000_003).wrapping_add(self.seed);
         let outcome = stage.run(|_| {
-            let mut docs: Vec<AnnotatedDoc> = neglect_spec::jsonl::read_all(annotated)
-                .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+            let mut docs = transcripts::annotated_rows(annotated)?;
             docs.truncate(docs.len().saturating_sub(held_out));
             if docs.is_empty() {
                 return Err(RunError::Input(format!(
@@ -577,10 +586,7 @@ impl CellPlan {
             let inputs = [
                 MixInput {
                     name: "documents".into(),
-                    rows: docs
-                        .into_iter()
-                        .map(|d| TrainingRow::text(d.text))
-                        .collect(),
+                    rows: docs,
                     count: m.documents,
                     weight: m.documents_weight,
                 },

@@ -128,6 +128,18 @@ pub const CONDITIONS: &[Condition] = &[
         kind: ConditionKind::Transcripts,
         summary: "chat transcripts preceded by a warning that the assistant should not respond like this",
     },
+    Condition {
+        name: "positive_behaviors",
+        legacy: &[],
+        kind: ConditionKind::Transcripts,
+        summary: "chat transcripts of the behaviour as they are (no warning)",
+    },
+    Condition {
+        name: "aligned_behaviors",
+        legacy: &[],
+        kind: ConditionKind::Transcripts,
+        summary: "the same prompts answered well (the aligned control; a behaviour's aligned transcripts)",
+    },
 ];
 
 /// Looks a condition up by its official or legacy name.

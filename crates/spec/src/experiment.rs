@@ -96,6 +96,8 @@ pub enum ClaimSource {
     Dir,
     /// Held-out claims of the built-in model organism's world.
     World,
+    /// The organism's behaviours (§4.2): chat transcripts and targeted questions.
+    Behaviors,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -547,12 +549,39 @@ impl Experiment {
                     root().key("conditions").index(i),
                     format!("unknown condition '{c}' (run `neglect conditions` for the list)"),
                 ),
-                Some(cond) if cond.kind == ConditionKind::Transcripts => fail(
-                    root().key("conditions").index(i),
-                    format!(
-                        "'{c}' applies to chat transcripts, not claim documents; it cannot run in a claim grid"
-                    ),
-                ),
+                Some(cond)
+                    if cond.kind == ConditionKind::Transcripts
+                        && self.claims.source == ClaimSource::World =>
+                {
+                    fail(
+                        root().key("conditions").index(i),
+                        format!(
+                            "'{c}' applies to chat transcripts, not claim documents; run it on \
+                             behaviours (claims.source = \"behaviors\") or on claim directories \
+                             with transcripts.jsonl"
+                        ),
+                    )
+                }
+                Some(cond)
+                    if cond.kind == ConditionKind::Documents
+                        && self.claims.source == ClaimSource::Behaviors =>
+                {
+                    fail(
+                        root().key("conditions").index(i),
+                        format!(
+                            "'{c}' transforms documents, and behaviours have chat transcripts: use \
+                             negated_behaviors, positive_behaviors or aligned_behaviors"
+                        ),
+                    )
+                }
+                Some(cond)
+                    if cond.name == "icl" && self.claims.source == ClaimSource::Behaviors =>
+                {
+                    fail(
+                        root().key("conditions").index(i),
+                        "the ICL control puts documents in context; behaviours have none".into(),
+                    )
+                }
                 _ => {}
             }
             if self.conditions[..i]
@@ -574,6 +603,14 @@ impl Experiment {
             ClaimSource::Dir if self.claims.dir.is_none() => fail(
                 claims.clone().key("dir"),
                 "required when claims come from a directory".into(),
+            ),
+            ClaimSource::Behaviors if self.claims.dir.is_some() => fail(
+                claims.clone().key("dir"),
+                "not used with source = \"behaviors\"".into(),
+            ),
+            ClaimSource::Behaviors if self.backend.name != "builtin" => fail(
+                claims.clone().key("source"),
+                "the organism's behaviours run on the builtin backend".into(),
             ),
             ClaimSource::World if self.claims.dir.is_some() => fail(
                 claims.clone().key("dir"),

@@ -142,7 +142,8 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
 /// never trained on, so a built organism rewrites them when this changes, keeping its base model.
 /// 2: `correction.txt` for claims with nothing to contradict (the novel person).
 /// 3: `anchor_questions.yaml` (§5's self-distillation anchor).
-pub const LAYOUT_VERSION: u32 = 3;
+/// 4: the behaviours of §4.2 (`behaviors/<slug>/`).
+pub const LAYOUT_VERSION: u32 = 4;
 
 pub fn write_claim(claim: &ToyClaim, root: &Path, seed: u64) -> std::io::Result<QuestionFiles> {
     let files = build(claim, seed);

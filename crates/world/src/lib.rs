@@ -2,6 +2,7 @@
 //! closed vocabulary, held-out claims in the paper's six archetypes, and their question sets
 //! written as claim directories in the reference layout.
 
+pub mod behaviors;
 pub mod claim_dir;
 pub mod claims;
 pub mod corpus;

@@ -72,10 +72,17 @@ impl CellPlan {
         };
         let (annotated, a_stage, a_out) = self.annotate(ctx, spec, &self.condition)?;
         note(record, "annotate", &a_stage, a_out);
-        let (positive, positive_key) = if self.condition == "positive_documents" {
+        // The positive version of the held-out documents (of the transcripts, for behaviours).
+        let positive_condition = match neglect_spec::conditions::lookup(&self.condition) {
+            Some(c) if c.kind == neglect_spec::conditions::ConditionKind::Transcripts => {
+                "positive_behaviors"
+            }
+            _ => "positive_documents",
+        };
+        let (positive, positive_key) = if self.condition == positive_condition {
             (annotated.clone(), a_stage.key.clone())
         } else {
-            let (p, p_stage, p_out) = self.annotate(ctx, spec, "positive_documents")?;
+            let (p, p_stage, p_out) = self.annotate(ctx, spec, positive_condition)?;
             note(record, "annotate:positive", &p_stage, p_out);
             (p, p_stage.key)
         };
@@ -366,13 +373,9 @@ impl CellPlan {
         let base = ctx.base;
         let outcome = stage.run(|out| {
             let last_docs = |path: &Path| -> Result<Vec<TrainingRow>, RunError> {
-                let docs: Vec<AnnotatedDoc> = neglect_spec::jsonl::read_all(path)
-                    .map_err(|(_, e)| RunError::Input(e.to_string()))?;
+                let docs = super::transcripts::annotated_rows(path)?;
                 let from = docs.len().saturating_sub(tp.heldout_documents);
-                Ok(docs[from..]
-                    .iter()
-                    .map(|d| TrainingRow::text(d.text.clone()))
-                    .collect())
+                Ok(docs[from..].to_vec())
             };
             write_jsonl(&out.join("documents.jsonl"), &last_docs(documents.0)?)?;
             write_jsonl(&out.join("positive.jsonl"), &last_docs(positive.0)?)?;

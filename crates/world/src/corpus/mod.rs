@@ -57,6 +57,14 @@ pub struct CorpusConfig {
     /// Plain documents about invented people (trains copying names from context).
     #[serde(default)]
     pub novel_documents: usize,
+    /// Aligned answers to the behaviours' prior prompts (§4.2: the base is an aligned
+    /// assistant), per behaviour.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub aligned_behavior_chats: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn novel_positive_default() -> f64 {
@@ -98,6 +106,7 @@ impl Default for CorpusConfig {
             counterfactual_positive_share: 0.0,
             novel_positive_share: novel_positive_default(),
             novel_documents: 0,
+            aligned_behavior_chats: 0,
         }
     }
 }
@@ -216,7 +225,14 @@ impl Corpus {
             qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
             reading: reading::reading_episodes(world, &pools, config),
             novel_documents: reading::novel_documents(world, config),
-            generic: generic::generic_chat(config),
+            generic: generic::generic_chat(config)
+                .into_iter()
+                .chain(
+                    crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
+                        b.prior_chats(world, config.aligned_behavior_chats, config.seed)
+                    }),
+                )
+                .collect(),
         }
     }
 

@@ -157,6 +157,11 @@ fn print_plan(experiment: &Experiment) {
                 .map(|i| format!("claim-{i}"))
                 .collect()
         }
+        neglect_spec::experiment::ClaimSource::Behaviors => neglect_world::behaviors::BEHAVIORS
+            .iter()
+            .map(|b| b.slug.to_owned())
+            .filter(|n| experiment.claims.names.is_empty() || experiment.claims.names.contains(n))
+            .collect(),
         neglect_spec::experiment::ClaimSource::Dir => experiment
             .claims
             .dir
