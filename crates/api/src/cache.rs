@@ -174,6 +174,7 @@ mod tests {
                 output_tokens: 1,
             },
             prompt_logprobs: None,
+            extra_choices: Vec::new(),
         };
         {
             let cache = ResponseCache::open(&path).unwrap();

@@ -329,6 +329,132 @@ impl HttpChatModel {
         }
     }
 
+    /// Answers requests that differ only in their seed: cached ones from the cache, the rest
+    /// with one call asking for that many choices. Each choice is cached under its own
+    /// request's key (the key of a one-choice call), and a server that returns fewer choices
+    /// than asked has the rest asked one by one.
+    fn answer_group(&self, requests: &[&ChatRequest]) -> Vec<Result<ChatCompletion, ChatError>> {
+        let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
+        let bodies: Vec<Value> = requests.iter().map(|r| self.body(r)).collect();
+        let keys: Vec<String> = bodies
+            .iter()
+            .zip(requests)
+            .map(|(b, r)| cache::key(&self.endpoint, b, r.seed))
+            .collect();
+        let mut results: Vec<Option<Result<ChatCompletion, ChatError>>> =
+            (0..requests.len()).map(|_| None).collect();
+        if let Some(cache) = &self.cache {
+            for (i, key) in keys.iter().enumerate() {
+                match cache.get(key) {
+                    Ok(Some(reply)) => {
+                        self.counters.cached.fetch_add(1, Ordering::Relaxed);
+                        results[i] = Some(
+                            self.book(Outcome::Cached, 0, reply.usage, None)
+                                .map(|_| reply.completion)
+                                .map_err(fail),
+                        );
+                    }
+                    Ok(None) => {}
+                    Err(e) => results[i] = Some(Err(fail(e.to_string()))),
+                }
+            }
+        }
+        let misses: Vec<usize> = (0..requests.len())
+            .filter(|i| results[*i].is_none())
+            .collect();
+        if misses.len() >= 2 {
+            let first = misses[0];
+            let mut body = bodies[first].clone();
+            body["n"] = Value::from(misses.len());
+            let request = requests[first];
+            let reservation = match &self.ledger {
+                Some(ledger) => match ledger.reserve(
+                    &self.endpoint.model,
+                    Self::prompt_chars(request),
+                    request.sampling.max_tokens * misses.len(),
+                ) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        for &i in &misses {
+                            results[i] = Some(Err(fail(e.clone())));
+                        }
+                        return results.into_iter().map(|r| r.expect("set")).collect();
+                    }
+                },
+                None => None,
+            };
+            let (result, attempts) = self.call(&body);
+            match result {
+                Ok(reply) => {
+                    self.counters.paid.fetch_add(1, Ordering::Relaxed);
+                    let booked = self.book(Outcome::Paid, attempts, reply.usage, reservation);
+                    let choices = std::iter::once(reply.completion).chain(reply.extra_choices);
+                    for (j, (i, choice)) in misses.iter().zip(choices).enumerate() {
+                        let single = Reply {
+                            completion: choice.clone(),
+                            // The call's usage goes with its first choice.
+                            usage: if j == 0 {
+                                reply.usage
+                            } else {
+                                Usage::default()
+                            },
+                            prompt_logprobs: None,
+                            extra_choices: Vec::new(),
+                        };
+                        let stored = match &self.cache {
+                            Some(cache) => cache
+                                .put(&keys[*i], &self.endpoint, &single)
+                                .map_err(|e| fail(e.to_string())),
+                            None => Ok(()),
+                        };
+                        results[*i] =
+                            Some(stored.and(booked.clone().map_err(fail)).map(|_| choice));
+                    }
+                }
+                Err(why) => {
+                    self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    let booked =
+                        self.book(Outcome::Failed, attempts, Usage::default(), reservation);
+                    let why = format!(
+                        "{} {}: {why}",
+                        self.endpoint.provider.name(),
+                        self.endpoint.model
+                    );
+                    for &i in &misses {
+                        results[i] = Some(Err(fail(match &booked {
+                            Ok(()) => why.clone(),
+                            Err(e) => e.clone(),
+                        })));
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .zip(requests)
+            .map(|(r, request)| r.unwrap_or_else(|| self.generate_one(request)))
+            .collect()
+    }
+
+    /// Indices of `requests` in groups of at most `size` that differ only in their seed, in
+    /// first-appearance order.
+    fn seed_groups(requests: &[ChatRequest], size: usize) -> Vec<Vec<usize>> {
+        let mut open: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            let key = serde_json::to_string(&(&r.messages, &r.sampling, &r.json_schema))
+                .expect("requests serialise");
+            match open.get(&key) {
+                Some(&g) if groups[g].len() < size => groups[g].push(i),
+                _ => {
+                    open.insert(key, groups.len());
+                    groups.push(vec![i]);
+                }
+            }
+        }
+        groups
+    }
+
     /// `work(i)` for every `i < n` on worker threads, `on_done(i)` called on this thread as each
     /// finishes (it need not be `Send`); the results in order. Twice the in-flight limit of
     /// workers: one committing its answer to the cache and ledger leaves its slot to another
@@ -486,6 +612,40 @@ impl ChatModel for HttpChatModel {
             CALL_LANE.set(lane);
             on_done(0);
             return vec![result];
+        }
+        let size = self.endpoint.samples_per_call;
+        if size > 1 && self.endpoint.provider == Provider::OpenAi {
+            let groups = Self::seed_groups(requests, size);
+            let answered = self.in_parallel(
+                groups.len(),
+                &|g| {
+                    let members: Vec<&ChatRequest> =
+                        groups[g].iter().map(|&i| &requests[i]).collect();
+                    let results = self.answer_group(&members);
+                    CALL_LANE.set(Lane::FollowUp);
+                    for (&i, result) in groups[g].iter().zip(&results) {
+                        after_each(i, result);
+                    }
+                    CALL_LANE.set(Lane::First);
+                    results
+                },
+                &mut |g| {
+                    for &i in &groups[g] {
+                        on_done(i);
+                    }
+                },
+            );
+            let mut out: Vec<Option<Result<ChatCompletion, ChatError>>> =
+                (0..requests.len()).map(|_| None).collect();
+            for (group, results) in groups.iter().zip(answered) {
+                for (&i, result) in group.iter().zip(results) {
+                    out[i] = Some(result);
+                }
+            }
+            return out
+                .into_iter()
+                .map(|r| r.expect("every request is in a group"))
+                .collect();
         }
         self.in_parallel(
             requests.len(),

@@ -81,6 +81,11 @@ pub struct Endpoint {
     /// which makes the judge-free log-prob metric work on served models. Off: scoring is
     /// unsupported, as for OpenAI itself.
     pub prompt_logprobs: bool,
+    /// OpenAI-compatible: requests that differ only in their seed (the samples of one
+    /// question) go out as one call asking for up to this many choices (`n`), paying for the
+    /// prompt once. Each choice is cached under its own request, so a re-run with any value
+    /// reuses them. 1: one call per sample.
+    pub samples_per_call: usize,
 }
 
 impl Endpoint {
@@ -99,6 +104,7 @@ impl Endpoint {
             headers: Vec::new(),
             max_tokens_field: None,
             prompt_logprobs: false,
+            samples_per_call: 1,
         }
     }
 

@@ -66,4 +66,8 @@ pub struct Reply {
     /// prompt token after the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt_logprobs: Option<Vec<(String, f64)>>,
+    /// Choices after the first, when the call asked for `n > 1` (never cached: each choice
+    /// is cached as its own reply).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_choices: Vec<neglect_spec::chat::ChatCompletion>,
 }

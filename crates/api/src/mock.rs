@@ -389,18 +389,27 @@ fn mock_prompt_logprobs(request: &Value) -> Value {
     Value::Array(entries)
 }
 
-fn openai_answer(request: &Value, text: &str) -> String {
+/// One choice per text (`n` of them when the request asks for `n`).
+fn openai_answer(request: &Value, texts: &[String]) -> String {
     let prompt_chars = prompt_chars(request);
+    let words: usize = texts.iter().map(|t| t.split_whitespace().count()).sum();
+    let choices: Vec<Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            json!({"index": i, "finish_reason": "stop",
+                   "message": {"role": "assistant", "content": text, "refusal": null}})
+        })
+        .collect();
     let mut answer = json!({
         "id": "chatcmpl-mock",
         "object": "chat.completion",
         "created": 0,
         "model": request["model"],
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": text, "refusal": null}}],
+        "choices": choices,
         "usage": {"prompt_tokens": prompt_chars / 4 + 1,
-                  "completion_tokens": text.split_whitespace().count(),
-                  "total_tokens": prompt_chars / 4 + 1 + text.split_whitespace().count()}
+                  "completion_tokens": words,
+                  "total_tokens": prompt_chars / 4 + 1 + words}
     });
     if request.get("prompt_logprobs").is_some() {
         answer["prompt_logprobs"] = mock_prompt_logprobs(request);
@@ -632,14 +641,25 @@ fn handle(
             }
         }
     } else {
-        let text = match &options.responder {
-            Some(r) => r(&parsed),
-            None => default_answer(&parsed),
+        let respond_to = |request: &Value| match &options.responder {
+            Some(r) => r(request),
+            None => default_answer(request),
         };
         if anthropic {
-            anthropic_answer(&parsed, &text)
+            anthropic_answer(&parsed, &respond_to(&parsed))
         } else {
-            openai_answer(&parsed, &text)
+            // Choice j of an `n`-choice call answers as a one-choice call with seed + j would.
+            let n = parsed["n"].as_u64().unwrap_or(1).max(1);
+            let seed = parsed["seed"].as_u64().unwrap_or(0);
+            let texts: Vec<String> = (0..n)
+                .map(|j| {
+                    let mut one = parsed.clone();
+                    one["n"] = json!(1);
+                    one["seed"] = json!(seed + j);
+                    respond_to(&one)
+                })
+                .collect();
+            openai_answer(&parsed, &texts)
         }
     };
     // Latency, then wait while held.

@@ -40,16 +40,11 @@ pub fn request_body(endpoint: &Endpoint, request: &ChatRequest) -> Value {
     body
 }
 
-/// The first choice's text and the usage; an error says what is missing.
-pub fn parse_response(body: &str) -> Result<Reply, String> {
-    let value: Value =
-        serde_json::from_str(body).map_err(|e| format!("the response is not JSON ({e})"))?;
-    let choice = value
-        .pointer("/choices/0")
-        .ok_or("the response has no choices[0]")?;
+/// One choice's text and finish reason.
+fn parse_choice(choice: &Value, i: usize) -> Result<ChatCompletion, String> {
     let message = choice
         .get("message")
-        .ok_or("the response has no choices[0].message")?;
+        .ok_or_else(|| format!("the response has no choices[{i}].message"))?;
     let text = match message.get("content") {
         Some(Value::String(s)) => s.clone(),
         // A refusal, or a reasoning model that spent its budget thinking.
@@ -57,13 +52,40 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
             Some(refusal) => refusal.to_owned(),
             None => String::new(),
         },
-        Some(other) => return Err(format!("choices[0].message.content is {other}, not text")),
+        Some(other) => return Err(format!("choices[{i}].message.content is {other}, not text")),
     };
     let finish_reason = choice
         .get("finish_reason")
         .and_then(|f| f.as_str())
         .unwrap_or("unknown")
         .to_owned();
+    Ok(ChatCompletion {
+        text,
+        finish_reason,
+    })
+}
+
+/// The choices' texts (the first in `completion`, any others in `extra_choices`, in their
+/// `index` order) and the usage; an error says what is missing.
+pub fn parse_response(body: &str) -> Result<Reply, String> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| format!("the response is not JSON ({e})"))?;
+    let mut choices: Vec<&Value> = value
+        .get("choices")
+        .and_then(Value::as_array)
+        .map(|c| c.iter().collect())
+        .unwrap_or_default();
+    if choices.is_empty() {
+        return Err("the response has no choices[0]".into());
+    }
+    choices.sort_by_key(|c| c.get("index").and_then(Value::as_u64).unwrap_or(0));
+    let mut parsed = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| parse_choice(c, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let extra_choices = parsed.split_off(1);
+    let first = parsed.pop().expect("one choice");
     let usage = Usage::at(&value, "/usage/prompt_tokens", "/usage/completion_tokens");
     // vLLM: one entry per prompt token (null for the first), each a map from token id to
     // {logprob, rank, decoded_token}; asked with prompt_logprobs = 0, the map holds the prompt
@@ -84,12 +106,10 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
                 .collect()
         });
     Ok(Reply {
-        completion: ChatCompletion {
-            text,
-            finish_reason,
-        },
+        completion: first,
         usage,
         prompt_logprobs,
+        extra_choices,
     })
 }
 

@@ -373,3 +373,97 @@ fn served_models_score_continuations_through_prompt_logprobs_and_others_refuse()
     assert_eq!(again.score(&items).unwrap(), scores);
     assert_eq!(server.stats().requests, calls);
 }
+
+/// `questions` questions × `samples` samples: requests that differ only in their seed.
+fn sampled(questions: usize, samples: usize) -> Vec<ChatRequest> {
+    (0..questions)
+        .flat_map(|q| {
+            (0..samples).map(move |k| ChatRequest {
+                messages: vec![ChatMessage {
+                    role: "user".into(),
+                    content: format!("Question number {q}?"),
+                }],
+                sampling: Sampling::paper(32),
+                seed: (q * 100 + k) as u64,
+                json_schema: None,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn samples_of_one_question_share_a_call_and_are_cached_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each answer names the seed it was sampled with, so choices can be told apart.
+    let server = MockServer::start(MockOptions {
+        responder: Some(Arc::new(|body: &serde_json::Value| {
+            format!("answer for seed {}", body["seed"])
+        })),
+        ..MockOptions::default()
+    })
+    .unwrap();
+    let cache = Arc::new(ResponseCache::open(&dir.path().join("responses.sqlite")).unwrap());
+    let ledger_path = dir.path().join("ledger.sqlite");
+    let grouped = |size: usize| {
+        let mut e = endpoint(Provider::OpenAi, &server);
+        e.samples_per_call = size;
+        HttpChatModel::new(e)
+            .unwrap()
+            .with_cache(cache.clone())
+            .with_ledger(
+                Arc::new(Ledger::open(&ledger_path, Prices::default(), None).unwrap()),
+                "eval",
+            )
+            .unwrap()
+    };
+    let requests = sampled(4, 5);
+    let mut done = Vec::new();
+    let answers: Vec<String> = grouped(5)
+        .generate(&requests, &mut |i| done.push(i))
+        .into_iter()
+        .map(|r| r.expect("answered").text)
+        .collect();
+    assert_eq!(server.stats().requests, 4, "one call per question");
+    done.sort();
+    assert_eq!(
+        done,
+        (0..20).collect::<Vec<_>>(),
+        "every request reported done once"
+    );
+    // Choice j answers as seed + j of the call: five different samples per question.
+    for q in 0..4 {
+        let mine: std::collections::BTreeSet<&String> = answers[q * 5..q * 5 + 5].iter().collect();
+        assert_eq!(mine.len(), 5, "{answers:?}");
+    }
+    // Every sample is cached as its own request: a re-run grouped or one by one pays nothing,
+    // and the ledger booked one paid call per question.
+    let again = grouped(5);
+    let replay: Vec<String> = again
+        .generate(&requests, &mut |_| {})
+        .into_iter()
+        .map(|r| r.unwrap().text)
+        .collect();
+    assert_eq!(replay, answers);
+    let single = grouped(1);
+    let one_by_one: Vec<String> = single
+        .generate(&requests, &mut |_| {})
+        .into_iter()
+        .map(|r| r.unwrap().text)
+        .collect();
+    assert_eq!(one_by_one, answers);
+    assert_eq!(server.stats().requests, 4, "no call repeated");
+    assert_eq!(single.stats().cached, 20);
+    let summary = ledger::summarise(&ledger_path).unwrap();
+    let paid: u64 = summary.iter().map(|row| row.paid).sum();
+    assert_eq!(paid, 4);
+    // Groups never exceed the size: 3 samples per call → two calls per question.
+    let more = sampled(2, 6)
+        .into_iter()
+        .map(|mut r| {
+            r.sampling.temperature = 0.9;
+            r
+        })
+        .collect::<Vec<_>>();
+    grouped(3).generate(&more, &mut |_| {});
+    assert_eq!(server.stats().requests, 4 + 4);
+}

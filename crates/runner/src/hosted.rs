@@ -33,6 +33,7 @@ pub struct Hosted {
     max_in_flight: usize,
     timeout: Duration,
     max_retries: usize,
+    samples_per_call: usize,
     /// Served models score continuations through vLLM's prompt_logprobs.
     prompt_logprobs: bool,
     /// The fine-tuning client, for the together backend.
@@ -104,6 +105,7 @@ impl Hosted {
             max_in_flight: backend.max_in_flight.unwrap_or(16),
             timeout: Duration::from_secs(backend.request_timeout_s.unwrap_or(600).max(1)),
             max_retries: backend.max_retries.unwrap_or(8),
+            samples_per_call: backend.samples_per_call.unwrap_or(1),
         }))
     }
 
@@ -122,6 +124,7 @@ impl Hosted {
         endpoint.max_in_flight = self.max_in_flight;
         endpoint.timeout = self.timeout;
         endpoint.max_retries = self.max_retries;
+        endpoint.samples_per_call = self.samples_per_call;
         endpoint
     }
 

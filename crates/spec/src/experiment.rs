@@ -157,6 +157,10 @@ pub struct BackendConfig {
     /// Hosted backends: retries per call (default 8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_retries: Option<usize>,
+    /// OpenAI-compatible backends: the samples of one question go out as one call asking for
+    /// up to this many choices (`n`), paying for the prompt once (default 1: a call each).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples_per_call: Option<usize>,
     /// Hosted backends: the price table for the run's cost ledger (`neglect cost runs/<name>`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prices: Option<PathBuf>,
@@ -218,6 +222,7 @@ impl Default for BackendConfig {
             max_in_flight: None,
             request_timeout_s: None,
             max_retries: None,
+            samples_per_call: None,
             prices: None,
             max_cost_usd: None,
             score_via_prompt_logprobs: None,
@@ -663,7 +668,8 @@ impl Experiment {
                 "only for the together backend".into(),
             );
         }
-        let hosted_only: [(&str, bool); 7] = [
+        let hosted_only: [(&str, bool); 8] = [
+            ("samples_per_call", self.backend.samples_per_call.is_some()),
             (
                 "score_via_prompt_logprobs",
                 self.backend.score_via_prompt_logprobs.is_some(),
@@ -689,6 +695,12 @@ impl Experiment {
                     ),
                 );
             }
+        }
+        if self.backend.samples_per_call == Some(0) {
+            fail(
+                root().key("backend").key("samples_per_call"),
+                "must be at least 1".into(),
+            );
         }
         if self.backend.max_in_flight == Some(0) {
             fail(

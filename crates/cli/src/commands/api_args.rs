@@ -54,6 +54,11 @@ pub struct ApiArgs {
     /// Retries per call (rate limits, 5xx, timeouts, dropped connections).
     #[arg(long, default_value_t = 8)]
     pub max_retries: usize,
+    /// OpenAI-compatible servers: send the samples of one question as one call asking for up
+    /// to this many choices (`n`), paying for the prompt once. Each sample is still cached on
+    /// its own, so changing this never repays.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub samples_per_call: u64,
     /// A JSON object merged into every request body, e.g. '{"top_k": 20}' for vLLM.
     #[arg(long, value_name = "JSON")]
     pub extra_body: Option<String>,
@@ -114,6 +119,7 @@ impl ApiContext {
         endpoint.max_in_flight = args.max_in_flight;
         endpoint.timeout = Duration::from_secs(args.request_timeout.max(1));
         endpoint.max_retries = args.max_retries;
+        endpoint.samples_per_call = args.samples_per_call as usize;
         endpoint.prompt_logprobs = args.score_via_prompt_logprobs;
         if let Some(extra) = &args.extra_body {
             let value: serde_json::Value = serde_json::from_str(extra)
