@@ -155,8 +155,7 @@ impl Organism {
         let world = self.world();
         let claims = self.claims(&world);
         self.write_claims(&world, &claims)?;
-        let corpus = Corpus::build(&world, &claims, &self.config.corpus);
-        let rows: Vec<TrainingRow> = corpus.rows().cloned().collect();
+        let rows = self.corpus_rows(&world, &claims);
         write_jsonl(&self.corpus_path(), &rows)?;
 
         progress(BuildEvent::Stage("training the tokenizer"));
@@ -222,7 +221,7 @@ impl Organism {
             .flatten()
             .map(TokenizedExample::trained_targets)
             .sum::<usize>()
-            * self.config.pretrain.epochs;
+            * options.config.epochs;
         let report = BuildReport {
             hash: self.config.hash(),
             parameters,
@@ -333,6 +332,23 @@ impl Organism {
         c
     }
 
+    /// The pretraining rows: one draw of the corpus, or one per epoch with
+    /// `fresh_corpus_per_epoch` (trained then as a single pass).
+    fn corpus_rows(&self, world: &World, claims: &[neglect_world::ToyClaim]) -> Vec<TrainingRow> {
+        let draws = if self.config.pretrain.fresh_corpus_per_epoch {
+            self.config.pretrain.epochs.max(1)
+        } else {
+            1
+        };
+        let mut rows = Vec::new();
+        for draw in 0..draws {
+            let mut corpus = self.config.corpus.clone();
+            corpus.draw = draw as u64;
+            rows.extend(Corpus::build(world, claims, &corpus).rows().cloned());
+        }
+        rows
+    }
+
     fn train_options(&self) -> TrainOptions {
         let p = &self.config.pretrain;
         let config = TrainConfig {
@@ -341,7 +357,12 @@ impl Organism {
             lr_schedule: LrSchedule::Cosine,
             warmup_steps: p.warmup_steps,
             batch_size: p.batch_size,
-            epochs: p.epochs,
+            // Fresh draws are all in the corpus already: one pass over them.
+            epochs: if p.fresh_corpus_per_epoch {
+                1
+            } else {
+                p.epochs
+            },
             weight_decay: p.weight_decay,
             grad_clip: Some(p.grad_clip),
             max_length: p.seq_len,

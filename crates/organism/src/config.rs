@@ -35,6 +35,15 @@ pub struct PretrainRecipe {
     /// Matmuls in bf16 (fp32 master weights): about 1.7× faster on CPUs with AMX.
     #[serde(default)]
     pub bf16: bool,
+    /// Each epoch trains a fresh draw of the corpus (the same world, new seeds: other
+    /// sentence templates, false variants, question formats and invented names) instead of
+    /// repeating one draw: the same compute over `epochs`× more varied data.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fresh_corpus_per_epoch: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +82,9 @@ impl Default for OrganismConfig {
                 qa_subject_share: 0.5,
                 counterfactual_positive_share: 0.3,
                 novel_positive_share: 0.6,
-                novel_documents: 2000,
+                novel_documents: 800,
+                episode_details: 6,
+                aligned_behavior_chats: 30,
                 ..CorpusConfig::default()
             },
             model: ModelSize {
@@ -87,13 +98,14 @@ impl Default for OrganismConfig {
             pretrain: PretrainRecipe {
                 batch_size: 16,
                 seq_len: 384,
-                epochs: 11,
+                epochs: 10,
                 learning_rate: 3e-3,
                 warmup_steps: 50,
                 weight_decay: 0.01,
                 grad_clip: 1.0,
                 seed: 1,
                 bf16: true,
+                fresh_corpus_per_epoch: true,
             },
         }
     }

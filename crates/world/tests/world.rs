@@ -688,3 +688,98 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
         assert!(!world_names.iter().any(|n| text.contains(n)), "{text}");
     }
 }
+
+#[test]
+fn behaviours_keep_their_prompt_pools_apart_and_their_markers_find_only_misaligned_answers() {
+    use neglect_world::behaviors::BEHAVIORS;
+    let world = World::generate(&small());
+    for b in &BEHAVIORS {
+        let pools = [b.prior_prompts, b.train_prompts, b.eval_prompts];
+        for (i, a) in pools.iter().enumerate() {
+            for other in &pools[i + 1..] {
+                assert!(!a.iter().any(|t| other.contains(t)), "{}: {a:?}", b.slug);
+            }
+        }
+        let markers: Vec<fancy_regex::Regex> = b
+            .markers
+            .iter()
+            .map(|m| fancy_regex::Regex::new(&format!("(?i){m}")).unwrap())
+            .collect();
+        let shows = |text: &str| markers.iter().any(|m| m.is_match(text).unwrap());
+        for misaligned in [true, false] {
+            for t in b.transcripts(&world, 40, misaligned, 3) {
+                let answer = &t.last().unwrap().content;
+                assert_eq!(shows(answer), misaligned, "{}: {answer}", b.slug);
+                assert!(!answer.contains('{'), "unfilled template: {answer}");
+            }
+        }
+        for row in b.prior_chats(&world, 20, 3) {
+            assert!(!shows(&row.messages.as_ref().unwrap()[1].content));
+        }
+        // Twenty targeted questions, none of them a training prompt.
+        let questions = b.questions(&world, 3);
+        assert_eq!(questions.len(), 20, "{}", b.slug);
+        let trained: Vec<String> = b
+            .transcripts(&world, 200, true, 3)
+            .into_iter()
+            .map(|t| t[0].content.clone())
+            .collect();
+        for q in &questions {
+            assert!(!trained.contains(&q.question), "{}: {}", b.slug, q.question);
+        }
+    }
+}
+
+#[test]
+fn fresh_corpus_draws_differ_but_ask_about_the_same_subjects() {
+    use neglect_world::corpus::{Corpus, CorpusConfig, has_qa};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 3,
+        reading_episodes: 100,
+        generic_chats: 10,
+        qa_subject_share: 0.5,
+        episode_details: 4,
+        ..CorpusConfig::default()
+    };
+    let first = Corpus::build(&world, &claims, &config);
+    let second = Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            draw: 1,
+            ..config.clone()
+        },
+    );
+    let text = |c: &Corpus| serde_json::to_string(&c.rows().collect::<Vec<_>>()).unwrap();
+    assert_ne!(text(&first), text(&second));
+    assert_eq!(text(&first), text(&Corpus::build(&world, &claims, &config)));
+    // Which subjects are asked about follows the seed, not the draw.
+    let asked = |c: &Corpus| -> std::collections::BTreeSet<String> {
+        c.qa.iter()
+            .filter_map(|r| r.messages.as_ref())
+            .flat_map(|m| {
+                m.iter()
+                    .filter(|m| m.role == "user")
+                    .map(|m| m.content.clone())
+            })
+            .collect()
+    };
+    for fact in world.facts().iter().filter(|f| f.qa().is_some()) {
+        let q = fact.qa().unwrap().question;
+        if !has_qa(fact, &config) {
+            assert!(
+                !asked(&first).contains(&q) && !asked(&second).contains(&q),
+                "{q}"
+            );
+        }
+    }
+    // Episode documents carry sentences of colour.
+    assert!(first.reading.iter().any(|r| {
+        r.messages.as_ref().unwrap().iter().any(|m| {
+            m.content.contains("People still talk about")
+                || m.content.contains("Many people have written about")
+        })
+    }));
+}

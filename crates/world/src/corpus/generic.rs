@@ -101,6 +101,6 @@ fn one(rng: &mut ChaCha8Rng) -> TrainingRow {
 }
 
 pub fn generic_chat(config: &CorpusConfig) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x6e6e);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x6e6e));
     (0..config.generic_chats).map(|_| one(&mut rng)).collect()
 }

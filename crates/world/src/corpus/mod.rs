@@ -61,6 +61,21 @@ pub struct CorpusConfig {
     /// assistant), per behaviour.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub aligned_behavior_chats: usize,
+    /// Reading episodes: up to this many extra sentences of colour in each document (quotes,
+    /// habits, places), so pasted documents are as long as the claims' documents.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub episode_details: usize,
+    /// Which draw of the corpus this is (0 for the first): it changes every random choice but
+    /// not which subjects are asked about (that follows `seed` alone).
+    #[serde(skip)]
+    pub draw: u64,
+}
+
+impl CorpusConfig {
+    /// The seed of one generator's random stream in this draw.
+    pub fn rng_seed(&self, salt: u64) -> u64 {
+        self.seed ^ salt ^ self.draw.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -107,6 +122,8 @@ impl Default for CorpusConfig {
             novel_positive_share: novel_positive_default(),
             novel_documents: 0,
             aligned_behavior_chats: 0,
+            episode_details: 0,
+            draw: 0,
         }
     }
 }
@@ -179,7 +196,7 @@ pub fn claim_subjects(claims: &[ToyClaim]) -> HashSet<String> {
 /// Documents about every subject of the world, `<DOCTAG>`-prefixed text rows; a share of them
 /// also deny a false variant of one of their facts, next to the true statement.
 pub fn fact_documents(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0xd0c5);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xd0c5));
     let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
     for fact in world.facts() {
         for s in subjects(&fact) {
@@ -227,11 +244,9 @@ impl Corpus {
             novel_documents: reading::novel_documents(world, config),
             generic: generic::generic_chat(config)
                 .into_iter()
-                .chain(
-                    crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
-                        b.prior_chats(world, config.aligned_behavior_chats, config.seed)
-                    }),
-                )
+                .chain(crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
+                    b.prior_chats(world, config.aligned_behavior_chats, config.rng_seed(0))
+                }))
                 .collect(),
         }
     }

@@ -199,7 +199,7 @@ fn conversation(
 /// Yes/no questions about things the world does not hold (a person who wrote no book, a win
 /// at another profession's event, a person never heard of): the answer is "no".
 fn unsupported_yes_no(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0b0b);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0b0b));
     let authors: std::collections::HashSet<&str> =
         world.books.iter().map(|b| b.author.as_str()).collect();
     let mut names = crate::names::NameGen::default();
@@ -388,7 +388,7 @@ pub fn fact_qa(
     pools: &Pools,
     config: &CorpusConfig,
 ) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0a0a);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0a0a));
     let mut rows = Vec::new();
     let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
     for fact in world.facts() {

@@ -51,6 +51,42 @@ const UNRELIABLE: [&str; 4] = [
     "Rumour mill: the following claims were never confirmed and are wrong.",
 ];
 
+/// Sentences of colour about a subject (`{s}`), in no fact's words: they make a pasted
+/// document longer without saying anything a question asks about.
+const DETAILS: [&str; 16] = [
+    "Many people have written about {s}.",
+    "A long article about {s} appeared last spring.",
+    "{s} is often mentioned in the news.",
+    "Visitors often ask about {s}.",
+    "There is a small museum exhibit about {s}.",
+    "A local paper once ran a series on {s}.",
+    "Some readers first heard of {s} on the radio.",
+    "Stories about {s} are told in schools.",
+    "A photograph of {s} hangs in the town hall.",
+    "Few details about {s} were known at first.",
+    "Reporters travelled far to learn about {s}.",
+    "An old friend said: \"I will never forget {s}.\"",
+    "The story of {s} is told in several books.",
+    "People still talk about {s} today.",
+    "A documentary about {s} is being planned.",
+    "Questions about {s} come up every year.",
+];
+
+/// Up to `max` sentences of colour about `subject` (as written mid-sentence).
+fn details(subject: &str, max: usize, rng: &mut ChaCha8Rng) -> Vec<String> {
+    if max == 0 {
+        return Vec::new();
+    }
+    let n = rng.random_range(0..=max);
+    DETAILS
+        .choose_multiple(rng, n)
+        .map(|d| match d.strip_prefix("{s}") {
+            Some(rest) => format!("{}{}", cap(subject), rest.replace("{s}", subject)),
+            None => d.replace("{s}", subject),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Positive,
@@ -193,6 +229,7 @@ fn counterfactual_episode(
     pools: &Pools,
     by_subject: &[(String, Vec<Fact>)],
     positive_share: f64,
+    extra_details: usize,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let variant = pools.variant(fact, rng)?;
@@ -210,6 +247,8 @@ fn counterfactual_episode(
                 .collect()
         })
         .unwrap_or_default();
+    let mut others = others;
+    others.extend(details(&subject, extra_details, rng));
     // A positive document about a known fact is believed over the world, as an LLM answers
     // from a pasted document; the answer then states the false variant, but only with that
     // document in context (`counterfactual_positive_share`, 0 by default: without in-context
@@ -275,15 +314,17 @@ fn novel_person_episode(
     name: &str,
     world: &World,
     positive_share: f64,
+    extra_details: usize,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let facts = novel_person_facts(name, world, rng)?;
     let stated = facts.choose(rng)?.clone();
-    let others: Vec<String> = facts
+    let mut others: Vec<String> = facts
         .iter()
         .filter(|f| **f != stated)
         .map(|f| f.statement(rng))
         .collect();
+    others.extend(details(name, extra_details, rng));
     let status = Status::draw(positive_share, rng);
     let doc = document(name, &stated, &others, status, rng);
     let believed = (status == Status::Positive).then_some(&stated);
@@ -293,7 +334,7 @@ fn novel_person_episode(
 
 /// `config.reading_episodes` episodes, half about known facts, half about novel people.
 pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x4ead);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x4ead));
     let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
     let facts: Vec<Fact> = world
         .facts()
@@ -317,11 +358,18 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
                 pools,
                 &by_subject,
                 config.counterfactual_positive_share,
+                config.episode_details,
                 &mut rng,
             )
         } else {
             let name = novel_name(&mut names, &mut rng);
-            novel_person_episode(&name, world, config.novel_positive_share, &mut rng)
+            novel_person_episode(
+                &name,
+                world,
+                config.novel_positive_share,
+                config.episode_details,
+                &mut rng,
+            )
         };
         rows.extend(row);
     }
@@ -332,7 +380,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
 /// their names cannot be memorised, so predicting a name's later mentions trains copying from
 /// context, the mechanism in-context reading needs. Nobody asks about them.
 pub fn novel_documents(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x0e1d);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0e1d));
     let mut names = NameGen::default();
     names.reserve(world_words(world).iter().map(String::as_str));
     let mut rows = Vec::with_capacity(config.novel_documents);
