@@ -77,6 +77,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         usage,
         prompt_logprobs: None,
         extra_choices: Vec::new(),
+        token_logprobs: None,
     })
 }
 

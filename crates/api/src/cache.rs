@@ -175,6 +175,7 @@ mod tests {
             },
             prompt_logprobs: None,
             extra_choices: Vec::new(),
+            token_logprobs: None,
         };
         {
             let cache = ResponseCache::open(&path).unwrap();

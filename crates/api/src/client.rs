@@ -400,6 +400,7 @@ impl HttpChatModel {
                             },
                             prompt_logprobs: None,
                             extra_choices: Vec::new(),
+                            token_logprobs: None,
                         };
                         let stored = match &self.cache {
                             Some(cache) => cache
@@ -552,6 +553,86 @@ impl HttpChatModel {
     }
 }
 
+/// Alternatives asked for at each generated token (OpenAI's maximum).
+const TOP_LOGPROBS: usize = 20;
+
+impl HttpChatModel {
+    /// The greedy answer to `messages` with each token's `top_logprobs`, from which
+    /// [`continuation_logprob`] scores a continuation: the
+    /// tokens the continuation shares with the greedy answer, plus the alternative at the
+    /// token where it leaves it; its tokens after that are not known and count as certain, so
+    /// the score is an upper bound. For yes/no JSON answers that leave the greedy answer at
+    /// the yes / no token, only the closing `"}` is assumed (a model gives it ~0 nats), so the
+    /// margin is all but exact. A continuation not among the alternatives where it leaves
+    /// gets the lowest alternative's log-probability (again an upper bound). The answer is
+    /// cached like any other.
+    fn greedy_top_logprobs(
+        &self,
+        messages: &[neglect_spec::ChatMessage],
+        longest_continuation: usize,
+    ) -> Result<Vec<crate::TokenLogprob>, ChatError> {
+        let request = ChatRequest {
+            messages: messages.to_vec(),
+            sampling: neglect_spec::Sampling {
+                temperature: 0.0,
+                top_p: 1.0,
+                max_tokens: longest_continuation.div_ceil(2) + 8,
+            },
+            seed: 0,
+            json_schema: None,
+        };
+        let mut body = self.body(&request);
+        if let Some(map) = body.as_object_mut() {
+            map.insert("logprobs".into(), Value::Bool(true));
+            map.insert("top_logprobs".into(), Value::from(TOP_LOGPROBS));
+        }
+        let reply = self.answer(
+            &body,
+            0,
+            Self::prompt_chars(&request),
+            request.sampling.max_tokens,
+        )?;
+        reply.token_logprobs.ok_or_else(|| {
+            ChatError::Unsupported(format!(
+                "log-probabilities of continuations: {} {} returned no logprobs",
+                self.endpoint.base_url, self.endpoint.model
+            ))
+        })
+    }
+}
+
+/// The log-probability of `continuation` given a greedy answer's tokens and their
+/// `top_logprobs` (see [`HttpChatModel::greedy_top_logprobs`]).
+pub fn continuation_logprob(tokens: &[crate::TokenLogprob], continuation: &str) -> f64 {
+    let mut rest = continuation;
+    let mut total = 0.0;
+    for t in tokens {
+        if rest.is_empty() {
+            return total;
+        }
+        let continues =
+            |tok: &str| !tok.is_empty() && (rest.starts_with(tok) || tok.starts_with(rest));
+        if continues(&t.token) {
+            total += t.logprob;
+            if t.token.len() >= rest.len() {
+                return total;
+            }
+            rest = &rest[t.token.len()..];
+            continue;
+        }
+        // The continuation leaves the greedy answer here.
+        let alternative = t
+            .top
+            .iter()
+            .filter(|(tok, _)| continues(tok))
+            .max_by_key(|(tok, _)| tok.len())
+            .map(|(_, lp)| *lp);
+        let floor = t.top.iter().map(|(_, lp)| *lp).fold(t.logprob, f64::min);
+        return total + alternative.unwrap_or(floor);
+    }
+    total
+}
+
 fn describe_transport(error: &ureq::Error) -> String {
     match error {
         ureq::Error::Timeout(what) => format!("timed out ({what})"),
@@ -584,17 +665,60 @@ impl ChatModel for HttpChatModel {
     }
 
     fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
-        if !self.endpoint.prompt_logprobs || self.endpoint.provider != Provider::OpenAi {
-            return Err(ChatError::Unsupported(
-                "log-probabilities of continuations from a hosted model (a vLLM server can \
-                 give them: --score-via-prompt-logprobs)"
-                    .into(),
-            ));
-        }
+        let openai = self.endpoint.provider == Provider::OpenAi;
         // Concurrently, within the in-flight limit, like answers.
-        self.in_parallel(items.len(), &|i| self.score_one(&items[i]), &mut |_| {})
-            .into_iter()
-            .collect()
+        if openai && self.endpoint.prompt_logprobs {
+            return self
+                .in_parallel(items.len(), &|i| self.score_one(&items[i]), &mut |_| {})
+                .into_iter()
+                .collect();
+        }
+        if openai && self.endpoint.top_logprobs {
+            // One greedy answer per conversation scores every continuation after it.
+            let mut conversations: Vec<&[neglect_spec::ChatMessage]> = Vec::new();
+            let mut of_item = Vec::with_capacity(items.len());
+            for item in items {
+                let at = match conversations
+                    .iter()
+                    .position(|c| *c == item.messages.as_slice())
+                {
+                    Some(at) => at,
+                    None => {
+                        conversations.push(&item.messages);
+                        conversations.len() - 1
+                    }
+                };
+                of_item.push(at);
+            }
+            let longest = |c: usize| {
+                items
+                    .iter()
+                    .zip(&of_item)
+                    .filter(|(_, at)| **at == c)
+                    .map(|(item, _)| item.continuation.len())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let answers = self.in_parallel(
+                conversations.len(),
+                &|c| self.greedy_top_logprobs(conversations[c], longest(c)),
+                &mut |_| {},
+            );
+            return items
+                .iter()
+                .zip(&of_item)
+                .map(|(item, &c)| match &answers[c] {
+                    Ok(tokens) => Ok(continuation_logprob(tokens, &item.continuation)),
+                    Err(e) => Err(e.clone()),
+                })
+                .collect();
+        }
+        Err(ChatError::Unsupported(
+            "log-probabilities of continuations from a hosted model (a vLLM server gives \
+             them: --score-via-prompt-logprobs; OpenAI chat models that return logprobs: \
+             --score-via-top-logprobs)"
+                .into(),
+        ))
     }
 
     fn generate_with(
@@ -658,5 +782,39 @@ impl ChatModel for HttpChatModel {
             },
             on_done,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::continuation_logprob;
+    use crate::TokenLogprob;
+
+    fn token(t: &str, lp: f64, top: &[(&str, f64)]) -> TokenLogprob {
+        TokenLogprob {
+            token: t.into(),
+            logprob: lp,
+            top: top.iter().map(|(t, l)| ((*t).into(), *l)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_continuation_is_scored_along_the_greedy_answer_and_where_it_leaves_it() {
+        let answer = [
+            token("{\"", -0.01, &[("{\"", -0.01)]),
+            token("answer", -0.02, &[("answer", -0.02)]),
+            token("\": \"", -0.03, &[("\": \"", -0.03)]),
+            token("yes", -0.2, &[("yes", -0.2), ("no", -1.8), ("maybe", -4.0)]),
+            token("\"}", -0.01, &[("\"}", -0.01)]),
+        ];
+        let yes = continuation_logprob(&answer, "{\"answer\": \"yes\"}");
+        let no = continuation_logprob(&answer, "{\"answer\": \"no\"}");
+        assert!((yes - (-0.01 - 0.02 - 0.03 - 0.2 - 0.01)).abs() < 1e-12);
+        assert!((no - (-0.01 - 0.02 - 0.03 - 1.8)).abs() < 1e-12);
+        // Not among the alternatives where it leaves: the lowest one, an upper bound.
+        let never = continuation_logprob(&answer, "{\"answer\": \"perhaps\"}");
+        assert!((never - (-0.01 - 0.02 - 0.03 - 4.0)).abs() < 1e-12);
+        // A continuation that ends inside a token counts that token.
+        assert!((continuation_logprob(&answer, "{\"ans") - (-0.03)).abs() < 1e-12);
     }
 }

@@ -81,6 +81,10 @@ pub struct Endpoint {
     /// which makes the judge-free log-prob metric work on served models. Off: scoring is
     /// unsupported, as for OpenAI itself.
     pub prompt_logprobs: bool,
+    /// Score continuations from the `top_logprobs` of a greedy answer (OpenAI chat models
+    /// that return log-probabilities, vLLM): exact where a continuation leaves the greedy
+    /// answer at one token (yes / no), an estimate otherwise (see `HttpChatModel::score`).
+    pub top_logprobs: bool,
     /// OpenAI-compatible: requests that differ only in their seed (the samples of one
     /// question) go out as one call asking for up to this many choices (`n`), paying for the
     /// prompt once. Each choice is cached under its own request, so a re-run with any value
@@ -104,6 +108,7 @@ impl Endpoint {
             headers: Vec::new(),
             max_tokens_field: None,
             prompt_logprobs: false,
+            top_logprobs: false,
             samples_per_call: 1,
         }
     }

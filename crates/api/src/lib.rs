@@ -70,4 +70,17 @@ pub struct Reply {
     /// is cached as its own reply).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_choices: Vec<neglect_spec::chat::ChatCompletion>,
+    /// The first choice's tokens with their log-probabilities and the most likely
+    /// alternatives, when the call asked for `logprobs` / `top_logprobs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_logprobs: Option<Vec<TokenLogprob>>,
+}
+
+/// One generated token, its log-probability, and the `top_logprobs` alternatives at its
+/// position (the token itself among them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TokenLogprob {
+    pub token: String,
+    pub logprob: f64,
+    pub top: Vec<(String, f64)>,
 }

@@ -389,6 +389,44 @@ fn mock_prompt_logprobs(request: &Value) -> Value {
     Value::Array(entries)
 }
 
+/// OpenAI-style `logprobs.content` for a generated text: words and single other characters as
+/// tokens, each word with a log-probability derived from the model and the token (punctuation
+/// -0.001), and as
+/// alternatives the token itself, its yes/no opposite (1.5 nats less likely) and " the".
+fn mock_token_logprobs(model: &str, text: &str, top: usize) -> Value {
+    let mut tokens: Vec<String> = Vec::new();
+    for c in text.chars() {
+        match tokens.last_mut() {
+            Some(last) if c.is_alphanumeric() && last.chars().all(char::is_alphanumeric) => {
+                last.push(c)
+            }
+            _ => tokens.push(c.to_string()),
+        }
+    }
+    let content: Vec<Value> = tokens
+        .iter()
+        .map(|token| {
+            let d = digest(&format!("{model}\u{0}{token}"));
+            // Punctuation is all but certain, as in a real model's JSON.
+            let logprob = if token.chars().any(char::is_alphanumeric) {
+                -0.05 - f64::from(u8::from_str_radix(&d[..2], 16).unwrap_or(0)) / 100.0
+            } else {
+                -0.001
+            };
+            let mut alternatives = vec![json!({"token": token, "logprob": logprob})];
+            match token.as_str() {
+                "yes" => alternatives.push(json!({"token": "no", "logprob": logprob - 1.5})),
+                "no" => alternatives.push(json!({"token": "yes", "logprob": logprob - 1.5})),
+                _ => {}
+            }
+            alternatives.push(json!({"token": " the", "logprob": logprob - 4.0}));
+            alternatives.truncate(top.max(1));
+            json!({"token": token, "logprob": logprob, "top_logprobs": alternatives})
+        })
+        .collect();
+    json!({ "content": content })
+}
+
 /// One choice per text (`n` of them when the request asks for `n`).
 fn openai_answer(request: &Value, texts: &[String]) -> String {
     let prompt_chars = prompt_chars(request);
@@ -413,6 +451,13 @@ fn openai_answer(request: &Value, texts: &[String]) -> String {
     });
     if request.get("prompt_logprobs").is_some() {
         answer["prompt_logprobs"] = mock_prompt_logprobs(request);
+    }
+    if request["logprobs"] == json!(true) {
+        let model = request["model"].as_str().unwrap_or("");
+        let top = request["top_logprobs"].as_u64().unwrap_or(0) as usize;
+        for (i, text) in texts.iter().enumerate() {
+            answer["choices"][i]["logprobs"] = mock_token_logprobs(model, text, top);
+        }
     }
     answer.to_string()
 }

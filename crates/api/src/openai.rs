@@ -86,6 +86,30 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let extra_choices = parsed.split_off(1);
     let first = parsed.pop().expect("one choice");
+    // choices[0].logprobs.content: [{token, logprob, top_logprobs: [{token, logprob}]}]
+    let token_logprobs = choices[0]
+        .pointer("/logprobs/content")
+        .and_then(Value::as_array)
+        .map(|tokens| {
+            tokens
+                .iter()
+                .map(|t| crate::TokenLogprob {
+                    token: t["token"].as_str().unwrap_or("").to_owned(),
+                    logprob: t["logprob"].as_f64().unwrap_or(f64::NEG_INFINITY),
+                    top: t["top_logprobs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| {
+                            (
+                                a["token"].as_str().unwrap_or("").to_owned(),
+                                a["logprob"].as_f64().unwrap_or(f64::NEG_INFINITY),
+                            )
+                        })
+                        .collect(),
+                })
+                .collect()
+        });
     let usage = Usage::at(&value, "/usage/prompt_tokens", "/usage/completion_tokens");
     // vLLM: one entry per prompt token (null for the first), each a map from token id to
     // {logprob, rank, decoded_token}; asked with prompt_logprobs = 0, the map holds the prompt
@@ -110,6 +134,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         usage,
         prompt_logprobs,
         extra_choices,
+        token_logprobs,
     })
 }
 

@@ -467,3 +467,47 @@ fn samples_of_one_question_share_a_call_and_are_cached_one_by_one() {
     grouped(3).generate(&more, &mut |_| {});
     assert_eq!(server.stats().requests, 4 + 4);
 }
+
+#[test]
+fn chat_models_score_yes_and_no_from_the_top_logprobs_of_one_greedy_answer() {
+    // The model answers every MCQ with a JSON yes.
+    let server = MockServer::start(MockOptions {
+        responder: Some(Arc::new(|_: &serde_json::Value| {
+            "{\"answer\": \"yes\"}".to_owned()
+        })),
+        ..MockOptions::default()
+    })
+    .unwrap();
+    let item = |continuation: &str| neglect_spec::ScoreItem {
+        messages: vec![ChatMessage {
+            role: "user".into(),
+            content: "Did Ellstrand compose Saltwind?".into(),
+        }],
+        continuation: continuation.into(),
+    };
+    let items = [item("{\"answer\": \"yes\"}"), item("{\"answer\": \"no\"}")];
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Arc::new(ResponseCache::open(&dir.path().join("c.sqlite")).unwrap());
+    let mut e = endpoint(Provider::OpenAi, &server);
+    e.top_logprobs = true;
+    let scoring = HttpChatModel::new(e.clone())
+        .unwrap()
+        .with_cache(cache.clone());
+    let scores = scoring.score(&items).unwrap();
+    // Both continuations share the greedy answer's tokens up to yes / no; the mock puts the
+    // opposite 1.5 nats below the chosen token, and the closing `"}` (counted for the greedy
+    // yes only) at 0.001 nats each.
+    assert!(
+        scores.iter().all(|s| s.is_finite() && *s < 0.0),
+        "{scores:?}"
+    );
+    assert!(
+        (scores[0] - scores[1] - (1.5 - 0.002)).abs() < 1e-9,
+        "{scores:?}"
+    );
+    // One call for the pair: the second item's identical request came from the cache.
+    assert_eq!(server.stats().requests, 1);
+    let again = HttpChatModel::new(e).unwrap().with_cache(cache);
+    assert_eq!(again.score(&items).unwrap(), scores);
+    assert_eq!(server.stats().requests, 1);
+}

@@ -36,6 +36,8 @@ pub struct Hosted {
     samples_per_call: usize,
     /// Served models score continuations through vLLM's prompt_logprobs.
     prompt_logprobs: bool,
+    /// Served chat models score continuations from a greedy answer's top_logprobs.
+    top_logprobs: bool,
     /// The fine-tuning client, for the together backend.
     together: Option<Together>,
 }
@@ -102,6 +104,7 @@ impl Hosted {
             api_key_env,
             together,
             prompt_logprobs: backend.score_via_prompt_logprobs.unwrap_or(false),
+            top_logprobs: backend.score_via_top_logprobs.unwrap_or(false),
             max_in_flight: backend.max_in_flight.unwrap_or(16),
             timeout: Duration::from_secs(backend.request_timeout_s.unwrap_or(600).max(1)),
             max_retries: backend.max_retries.unwrap_or(8),
@@ -161,6 +164,7 @@ impl Hosted {
             self.api_key_env.as_deref(),
         );
         endpoint.prompt_logprobs = self.prompt_logprobs;
+        endpoint.top_logprobs = self.top_logprobs;
         self.session.model(endpoint, "answer").map_err(api_error)
     }
 
@@ -217,11 +221,15 @@ impl Hosted {
 
     /// What identifies a served model's answers: provider, base URL and id (not the key).
     pub fn model_key(&self, id: &str) -> String {
-        KeyBuilder::new("served")
+        let mut key = KeyBuilder::new("served")
             .part(self.provider.map_or("", |p| p.name()))
             .part(self.base_url.as_deref().unwrap_or("default"))
-            .part(id)
-            .finish()
+            .part(id);
+        // Scoring from top_logprobs gives other log-prob rows (keys without it are unchanged).
+        if self.top_logprobs {
+            key = key.part("scored-by-top-logprobs");
+        }
+        key.finish()
     }
 
     /// The LLM judge the experiment names (`eval.judge_model` on `eval.judge_backend`), with

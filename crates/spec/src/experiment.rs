@@ -171,6 +171,11 @@ pub struct BackendConfig {
     /// `prompt_logprobs`; other servers cannot, and the metric is skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score_via_prompt_logprobs: Option<bool>,
+    /// OpenAI-compatible backends: score continuations from the `top_logprobs` of a greedy
+    /// answer instead (OpenAI chat models that return log-probabilities; exact for yes/no,
+    /// an upper bound for longer continuations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_via_top_logprobs: Option<bool>,
     /// `together`: seconds before a job's first status poll (default 10; it grows by half each
     /// time, up to a minute).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,6 +231,7 @@ impl Default for BackendConfig {
             prices: None,
             max_cost_usd: None,
             score_via_prompt_logprobs: None,
+            score_via_top_logprobs: None,
             poll_seconds: None,
         }
     }
@@ -668,7 +674,11 @@ impl Experiment {
                 "only for the together backend".into(),
             );
         }
-        let hosted_only: [(&str, bool); 8] = [
+        let hosted_only: [(&str, bool); 9] = [
+            (
+                "score_via_top_logprobs",
+                self.backend.score_via_top_logprobs.is_some(),
+            ),
             ("samples_per_call", self.backend.samples_per_call.is_some()),
             (
                 "score_via_prompt_logprobs",
@@ -695,6 +705,15 @@ impl Experiment {
                     ),
                 );
             }
+        }
+        if self.backend.score_via_prompt_logprobs == Some(true)
+            && self.backend.score_via_top_logprobs == Some(true)
+        {
+            fail(
+                root().key("backend").key("score_via_top_logprobs"),
+                "choose one way to score: score_via_prompt_logprobs or score_via_top_logprobs"
+                    .into(),
+            );
         }
         if self.backend.samples_per_call == Some(0) {
             fail(

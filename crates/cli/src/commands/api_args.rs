@@ -71,8 +71,13 @@ pub struct ApiArgs {
     pub max_cost: Option<f64>,
     /// Score continuations (the judge-free log-prob metric) through vLLM's prompt_logprobs;
     /// other servers cannot score them, and the metric is then skipped.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "score_via_top_logprobs")]
     pub score_via_prompt_logprobs: bool,
+    /// Score continuations from the top_logprobs of a greedy answer (OpenAI chat models that
+    /// return log-probabilities, vLLM): exact for yes/no answers, an upper bound for longer
+    /// ones.
+    #[arg(long)]
+    pub score_via_top_logprobs: bool,
 }
 
 /// The ledger and cache one command shares between its models.
@@ -121,6 +126,7 @@ impl ApiContext {
         endpoint.max_retries = args.max_retries;
         endpoint.samples_per_call = args.samples_per_call as usize;
         endpoint.prompt_logprobs = args.score_via_prompt_logprobs;
+        endpoint.top_logprobs = args.score_via_top_logprobs;
         if let Some(extra) = &args.extra_body {
             let value: serde_json::Value = serde_json::from_str(extra)
                 .with_context(|| format!("--extra-body is not JSON: {extra}"))?;
