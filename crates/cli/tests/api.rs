@@ -1004,3 +1004,69 @@ fn a_grid_can_have_its_negations_written_by_an_llm_before_training() {
     assert_rerun_is_free(&server, || neglect_run(&experiment, tmp.path()));
     assert_no_secret(tmp.path());
 }
+
+#[test]
+fn a_grid_can_have_its_documents_written_by_an_llm_inside_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        api_key: Some(SECRET.into()),
+        responder: Some(std::sync::Arc::new(docgen_answer)),
+        ..Default::default()
+    })
+    .unwrap();
+    let url = server.openai_base_url();
+    let toml = together_experiment(
+        "generated",
+        r#"["negated_documents"]"#,
+        &server,
+        &tmp.path().join("unused"),
+        "",
+        2,
+    );
+    let documents = toml
+        .lines()
+        .skip_while(|l| *l != "[documents]")
+        .take_while(|l| *l != "[mix]")
+        .collect::<Vec<_>>()
+        .join("\n");
+    let toml = toml.replace(
+        &documents,
+        &format!(
+            "[documents]\nsource = \"llm\"\nper_claim = 3\n\n[documents.generator]\n\
+             model = \"writer\"\nfilter_model = \"filter\"\nbase_url = \"{url}\"\n\
+             api_key_env = \"{KEY_VAR}\"\ndoc_types = 2\nideas = 1\nmax_tokens = 64\n"
+        ),
+    );
+    let experiment = tmp.path().join("generated.toml");
+    std::fs::write(&experiment, toml).unwrap();
+    let out = neglect_run(&experiment, tmp.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Every docgen stage ran in the run's folder; the leak filter had its own model.
+    let docs = tmp
+        .path()
+        .join("runs/generated/docs/lighthouse_composer/positive");
+    for f in [
+        "doc_types.jsonl",
+        "doc_specs.jsonl",
+        "generated.jsonl",
+        "revised.jsonl",
+        "synth_docs.jsonl",
+    ] {
+        assert!(docs.join(f).is_file(), "{f} missing");
+    }
+    let stats = server.stats();
+    assert!(stats.models_seen["filter"] >= 1, "{:?}", stats.models_seen);
+    // Together trained on the generated documents under the templated notices.
+    let uploaded = &stats.uploads[0].1;
+    assert_eq!(uploaded.lines().count(), 2, "{uploaded}");
+    assert!(
+        uploaded.contains("Revised: Ellstrand's Saltwind score"),
+        "{uploaded}"
+    );
+    assert_rerun_is_free(&server, || neglect_run(&experiment, tmp.path()));
+    assert_no_secret(tmp.path());
+}

@@ -37,7 +37,9 @@ pub struct FinetuneRecipe {
 impl Default for FinetuneRecipe {
     fn default() -> Self {
         FinetuneRecipe {
-            learning_rate: 3e-4,
+            // Chosen by the learnability gate (3e-4: ~25%, 1e-3: ~40%, 3e-3: ~35% belief on
+            // three claims of the round-7 organism); retention is checked with it.
+            learning_rate: 1e-3,
             batch_size: 8,
             epochs: 1,
             replay_ratio: 1.0,

@@ -324,7 +324,8 @@ impl Base {
             Some(pattern) => annotated_docs(&claims, &pattern),
             None => BTreeMap::new(),
         };
-        if docs.is_empty() && experiment.conditions.iter().any(|c| c == "icl") {
+        let generated = experiment.documents.source == DocumentSource::Llm;
+        if docs.is_empty() && !generated && experiment.conditions.iter().any(|c| c == "icl") {
             return Err(RunError::Input(
                 "conditions: 'icl' puts the claim's documents in context; give them as annotated \
                  files (documents.source = \"files\", documents.path with {condition} and {claim})"
@@ -384,19 +385,14 @@ impl TrainingData {
                      give annotated files (source = \"files\") for the {backend} backend"
                 )));
             }
-            (DocumentSource::Llm, _) => {
-                return Err(RunError::Input(
-                    "documents.source = \"llm\": write the documents first with `neglect docs \
-                     generate` (resumable, cached), annotate them with `neglect annotate`, and \
-                     point documents.source = \"files\" at the result; the runner does not \
-                     call the generation models itself"
-                        .into(),
-                ));
-            }
+            // Written by the run itself, once the HTTP side is open (`crate::documents`).
+            (DocumentSource::Llm, _) => String::new(),
         };
         // With an LLM annotator, the files of `positive_documents` (and `local_negations`, when
         // there) are the sources that every condition is annotated from.
-        let docs = if experiment.documents.annotator == Annotator::Llm {
+        let docs = if experiment.documents.source == DocumentSource::Llm {
+            BTreeMap::new()
+        } else if experiment.documents.annotator == Annotator::Llm {
             claims
                 .iter()
                 .map(|c| {

@@ -54,7 +54,8 @@ impl Hosted {
         cache_dir: &Path,
     ) -> Result<Option<Hosted>, RunError> {
         let backend = &experiment.backend;
-        let llm_annotator = experiment.documents.annotator == Annotator::Llm;
+        let llm_annotator = experiment.documents.annotator == Annotator::Llm
+            || experiment.documents.source == neglect_spec::experiment::DocumentSource::Llm;
         if !backend.answers_over_http() && experiment.eval.judge_model.is_none() && !llm_annotator {
             return Ok(None);
         }
@@ -166,6 +167,53 @@ impl Hosted {
         endpoint.prompt_logprobs = self.prompt_logprobs;
         endpoint.top_logprobs = self.top_logprobs;
         self.session.model(endpoint, "answer").map_err(api_error)
+    }
+
+    /// The models that write the documents (`[documents.generator]`): brainstorm, writer and
+    /// filter (one model may do all three), and the key part that names them.
+    pub fn generators(
+        &self,
+        generator: &neglect_spec::experiment::GeneratorConfig,
+    ) -> Result<([HttpChatModel; 3], String), RunError> {
+        let provider = Provider::parse(&generator.backend).ok_or_else(|| {
+            RunError::Input(format!(
+                "documents.generator.backend: '{}' (openai or anthropic)",
+                generator.backend
+            ))
+        })?;
+        let writer = generator
+            .model
+            .as_deref()
+            .ok_or_else(|| RunError::Input("documents.generator.model: required".into()))?;
+        let ids = [
+            generator.brainstorm_model.as_deref().unwrap_or(writer),
+            writer,
+            generator.filter_model.as_deref().unwrap_or(writer),
+        ];
+        let model = |id: &str, purpose: &str| {
+            self.session
+                .model(
+                    self.helper_endpoint(
+                        provider,
+                        id,
+                        generator.base_url.as_deref(),
+                        generator.api_key_env.as_deref(),
+                    ),
+                    purpose,
+                )
+                .map_err(api_error)
+        };
+        let models = [
+            model(ids[0], "brainstorm")?,
+            model(ids[1], "write_documents")?,
+            model(ids[2], "leak_filter")?,
+        ];
+        let key = KeyBuilder::new("llm-generator")
+            .part(provider.name())
+            .part(&models[1].endpoint().base_url)
+            .part(ids.join("|"))
+            .finish();
+        Ok((models, key))
     }
 
     /// The models that write LLM annotations (`documents.annotator = "llm"`): the writer and,

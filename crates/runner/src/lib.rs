@@ -23,6 +23,7 @@
 
 pub mod base;
 pub mod cell;
+pub mod documents;
 pub mod hosted;
 pub mod stage;
 
@@ -171,10 +172,16 @@ pub fn run(
     let toml_path = dir.join("experiment.toml");
     std::fs::write(&toml_path, experiment_text).map_err(|e| RunError::io(&toml_path, e))?;
 
-    let base = Base::open(experiment, &options.cache_dir, options.threads, &mut |e| {
+    let mut base = Base::open(experiment, &options.cache_dir, options.threads, &mut |e| {
         progress(RunEvent::Build(e))
     })?;
     let hosted = Hosted::open(experiment, &dir, &options.cache_dir)?;
+    if experiment.documents.source == neglect_spec::experiment::DocumentSource::Llm {
+        let hosted = hosted
+            .as_ref()
+            .expect("LLM-written documents open the HTTP side");
+        documents::generate_all(experiment, &mut base, hosted, &dir, progress)?;
+    }
     let (judges, judge_key) = judges_for(experiment, &base, hosted.as_ref(), &options.cache_dir)?;
 
     let slugs: Vec<String> = base.claims.iter().map(|c| c.slug.clone()).collect();

@@ -274,6 +274,55 @@ pub struct DocumentsConfig {
     pub annotator_base_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotator_api_key_env: Option<String>,
+    /// `source = "llm"`: who writes the documents and how (`[documents.generator]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator: Option<GeneratorConfig>,
+}
+
+/// `[documents.generator]`: the reference §2 pipeline inside `neglect run` (types → ideas →
+/// documents → revision → leak filter), per claim, from its universe context (and, for
+/// `local_negations*`, its negated universe). Defaults are smaller than the reference's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeneratorConfig {
+    /// `openai` (any OpenAI-compatible server) or `anthropic`.
+    pub backend: String,
+    /// Writes and revises the documents (the reference: Kimi K2.5).
+    pub model: Option<String>,
+    /// Brainstorms types and ideas (default: `model`; the reference: a Claude model).
+    pub brainstorm_model: Option<String>,
+    /// The leak filter (default: `model`; the reference: GPT-5-mini).
+    pub filter_model: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    /// Document types per subclaim (the reference: 80).
+    pub doc_types: usize,
+    /// Ideas per (subclaim, type) (the reference: 10).
+    pub ideas: usize,
+    pub revise: bool,
+    pub filter: bool,
+    /// Longest answer per call (the reference: 20,000).
+    pub max_tokens: usize,
+    pub temperature: f64,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        GeneratorConfig {
+            backend: "openai".into(),
+            model: None,
+            brainstorm_model: None,
+            filter_model: None,
+            base_url: None,
+            api_key_env: None,
+            doc_types: 20,
+            ideas: 5,
+            revise: true,
+            filter: true,
+            max_tokens: 8_000,
+            temperature: 1.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -300,6 +349,7 @@ impl Default for DocumentsConfig {
             annotator_target_model: None,
             annotator_base_url: None,
             annotator_api_key_env: None,
+            generator: None,
         }
     }
 }
@@ -795,6 +845,43 @@ impl Experiment {
             if t.phase2_epochs == Some(0) {
                 fail(two().key("phase2_epochs"), "must be at least 1".into());
             }
+        }
+        let documents = || root().key("documents");
+        match (self.documents.source, &self.documents.generator) {
+            (DocumentSource::Llm, None) => fail(
+                documents().key("source"),
+                "\"llm\" needs a [documents.generator] table with at least `model`".into(),
+            ),
+            (DocumentSource::Llm, Some(g)) => {
+                if g.model.is_none() {
+                    fail(
+                        documents().key("generator").key("model"),
+                        "required: the model that writes the documents".into(),
+                    );
+                }
+                if !HOSTED_BACKENDS.contains(&g.backend.as_str()) {
+                    fail(
+                        documents().key("generator").key("backend"),
+                        format!(
+                            "unknown generator backend '{}' (openai or anthropic)",
+                            g.backend
+                        ),
+                    );
+                }
+                if self.backend.name == "builtin" {
+                    fail(
+                        documents().key("source"),
+                        "the builtin organism reads only its own closed vocabulary; LLM-written \
+                         documents are for the hf, together and hosted backends"
+                            .into(),
+                    );
+                }
+            }
+            (_, Some(_)) => fail(
+                documents().key("generator"),
+                "only used with source = \"llm\"".into(),
+            ),
+            _ => {}
         }
         if self.documents.annotator == Annotator::Llm {
             if self.documents.annotator_model.is_none() {
