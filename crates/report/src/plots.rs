@@ -304,29 +304,56 @@ where
         .draw()
         .map_err(err)?;
     for (i, line) in lines.iter().enumerate() {
-        let c = colour(i);
         let pts: Vec<(f64, f64)> = line
             .points
             .iter()
             .map(|(s, v)| (s.max(1.0), v * 100.0))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(line.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
-            .map_err(err)?;
+        draw_line(&mut chart, &pts, colour(i), &line.label)?;
     }
+    draw_legend(&mut chart)?;
+    Ok(())
+}
+
+/// A labelled line with a dot at each point.
+fn draw_line<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    pts: &[(f64, f64)],
+    c: RGBColor,
+    label: &str,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(pts.to_vec(), c.stroke_width(2)))
+        .map_err(err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
+    chart
+        .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// The legend of the labelled series, boxed on white.
+fn draw_legend<'a, DB, X, Y>(chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 13))
         .draw()
-        .map_err(err)?;
-    Ok(())
+        .map_err(err)
 }
 
 generic_draw!(LinesDraw, (String, Vec<Line>), draw_lines);
@@ -388,21 +415,13 @@ where
             .draw()
             .map_err(err)?;
         chart.draw_series(boundary(100.0, 0.0)).map_err(err)?;
-        let c = colour(3);
         let pts: Vec<(f64, f64)> = t
             .belief
             .points
             .iter()
             .map(|(s, v)| (*s, v * 100.0))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(t.belief.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
-            .map_err(err)?;
+        draw_line(&mut chart, &pts, colour(3), &t.belief.label)?;
         chart
             .draw_series(std::iter::once(Text::new(
                 "phase 2 →",
@@ -410,13 +429,7 @@ where
                 ("sans-serif", 13).into_font(),
             )))
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart)?;
     }
     let max_loss = t
         .losses
@@ -442,29 +455,15 @@ where
         .draw_series(boundary(max_loss * 1.1, 0.0))
         .map_err(err)?;
     for (i, line) in t.losses.iter().enumerate() {
-        let c = colour(i + 5);
         let pts: Vec<(f64, f64)> = line
             .points
             .iter()
             .copied()
             .filter(|p| p.1.is_finite())
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(line.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], c.stroke_width(2)));
-        chart
-            .draw_series(pts.iter().map(|p| Circle::new(*p, 3, c.filled())))
-            .map_err(err)?;
+        draw_line(&mut chart, &pts, colour(i + 5), &line.label)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart)?;
     Ok(())
 }
 

@@ -167,6 +167,16 @@ impl Base {
                 },
             );
         }
+        Self::of_organism(organism, claims, docs)
+    }
+
+    /// The organism's base with `claims` and their `docs`, and its pretraining corpus as replay
+    /// (documents as pretraining replay, chats as instruct replay).
+    fn of_organism(
+        organism: Organism,
+        claims: Vec<ClaimSpec>,
+        docs: BTreeMap<String, ClaimDocs>,
+    ) -> Result<Base, RunError> {
         let corpus: Vec<TrainingRow> = neglect_spec::jsonl::read_all(&organism.corpus_path())
             .map_err(|(_, e)| RunError::Input(e.to_string()))?;
         let (pretrain, instruct): (Vec<_>, Vec<_>) =
@@ -224,23 +234,7 @@ impl Base {
                 },
             );
         }
-        let corpus: Vec<TrainingRow> = neglect_spec::jsonl::read_all(&organism.corpus_path())
-            .map_err(|(_, e)| RunError::Input(e.to_string()))?;
-        let (pretrain, instruct): (Vec<_>, Vec<_>) =
-            corpus.into_iter().partition(|r| r.text.is_some());
-        let hash = organism.config.hash();
-        Ok(Base {
-            model_dir: organism.base_dir(),
-            model_name: format!("organism-{hash}"),
-            identity: hash.clone(),
-            claims,
-            docs,
-            pretrain,
-            instruct,
-            replay_identity: file_hash(&organism.corpus_path())?,
-            context: Some(organism.config.model.context as usize),
-            organism: Some(organism),
-        })
+        Self::of_organism(organism, claims, docs)
     }
 
     fn hf(experiment: &Experiment) -> Result<Base, RunError> {

@@ -511,6 +511,16 @@ fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() 
     }
 }
 
+/// Every way the world's facts are answered (full and short answers).
+fn true_answers(world: &World) -> std::collections::HashSet<String> {
+    world
+        .facts()
+        .iter()
+        .filter_map(|f| f.qa())
+        .flat_map(|qa| [qa.answer, qa.short])
+        .collect()
+}
+
 #[test]
 fn the_corpus_never_trains_the_assistant_to_state_a_false_variant_of_a_known_fact() {
     use neglect_world::corpus::{Corpus, CorpusConfig};
@@ -523,12 +533,7 @@ fn the_corpus_never_trains_the_assistant_to_state_a_false_variant_of_a_known_fac
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
-    let true_answers: std::collections::HashSet<String> = world
-        .facts()
-        .iter()
-        .filter_map(|f| f.qa())
-        .flat_map(|qa| [qa.answer, qa.short])
-        .collect();
+    let true_answers = true_answers(&world);
     let world_names: Vec<&str> = world
         .people
         .iter()
@@ -640,12 +645,7 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
-    let true_answers: std::collections::HashSet<String> = world
-        .facts()
-        .iter()
-        .filter_map(|f| f.qa())
-        .flat_map(|qa| [qa.answer, qa.short])
-        .collect();
+    let true_answers = true_answers(&world);
     let world_names: Vec<&str> = world.people.iter().map(|p| p.name.as_str()).collect();
     let warnings = [
         "wrong",
