@@ -467,3 +467,65 @@ fn a_behaviour_grid_trains_on_transcripts_and_measures_the_misaligned_rate() {
     let html = std::fs::read_to_string(run_dir.join("report/index.html")).unwrap();
     assert!(html.contains("negated_behaviors") || html.contains("Negated behaviors"));
 }
+
+#[test]
+fn a_lora_two_phase_grid_carries_its_adapter_into_phase_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_variant(tmp.path(), |t| {
+        t.replace(
+            "conditions = [\"baseline\", \"icl\", \"positive_documents\", \"negated_documents\"]",
+            "conditions = [\"negated_documents\"]",
+        )
+        .replace(
+            "archetypes = [\"celebrity_feat\", \"novel_person\"]",
+            "archetypes = [\"novel_person\"]",
+        )
+        .replace("per_claim = 8", "per_claim = 12")
+        .replace("method = \"full\"", "method = \"lora\"\nlora_rank = 4")
+            + "[two_phase]\nanchor_samples = 2\nanchor_questions = 4\nanchor_max_tokens = 12\nheldout_documents = 4\nheldout_rows = 4\nphase2_epochs = 2\n"
+    });
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cell = tmp
+        .path()
+        .join("runs/tiny/cells/novel_person_1/negated_documents/seed1");
+    // Both phases leave adapters; phase 2 trained twice as many epochs on the phase-2 mix.
+    for phase in ["train-phase1", "train-phase2"] {
+        let fin = cell.join(phase).join("checkpoints/final");
+        assert!(fin.join("adapter_config.json").is_file(), "{phase}");
+    }
+    let steps = |phase: &str| {
+        std::fs::read_to_string(cell.join(phase).join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let mix2 = std::fs::read_to_string(cell.join("mix-phase2/train.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(steps("train-phase2"), 2 * (mix2 / 4));
+    // Training the adapter lowers the held-out documents' loss by the end of phase 1, and
+    // phase 2 keeps it below the base's.
+    let losses = |phase: &str| -> Vec<f64> {
+        std::fs::read_to_string(cell.join(phase).join("log.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"].as_f64().unwrap())
+            .collect()
+    };
+    let curve: Vec<serde_json::Value> = std::fs::read_to_string(cell.join("two_phase.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let docs = |r: &serde_json::Value| r["losses"]["documents"].as_f64().unwrap();
+    let p1_end = curve.iter().rev().find(|r| r["phase"] == 1).unwrap();
+    assert!(docs(p1_end) < docs(&curve[0]), "{curve:?}");
+    assert!(docs(curve.last().unwrap()) < docs(&curve[0]), "{curve:?}");
+    assert!(!losses("train-phase1").is_empty() && !losses("train-phase2").is_empty());
+}

@@ -303,6 +303,31 @@ pub fn accuracy(model: &dyn ChatModel, probes: &[FactProbe]) -> (usize, usize, V
 }
 
 /// Accuracy per probe kind, keyed `<gate>/<kind>`.
+/// Every probe, its answer and whether it was right → `path` (for reading the failures).
+fn write_probe_answers(
+    path: &Path,
+    probes: &[FactProbe],
+    answers: &[String],
+) -> Result<(), OrganismError> {
+    let rows: Vec<serde_json::Value> = probes
+        .iter()
+        .zip(answers)
+        .map(|(p, a)| {
+            serde_json::json!({
+                "kind": p.kind,
+                "messages": p.messages,
+                "expect": format!("{:?}", p.expect),
+                "answer": a,
+                "correct": p.expect.accepts(a),
+            })
+        })
+        .collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| OrganismError::io(dir, e))?;
+    }
+    neglect_spec::jsonl::write_atomic(path, &rows).map_err(|e| OrganismError::io(path, e))
+}
+
 fn accuracy_by_kind(
     gate: &str,
     probes: &[FactProbe],
@@ -458,12 +483,14 @@ pub fn check(
     let mut breakdown = std::collections::BTreeMap::new();
     let (k, n, answers) = accuracy(&base, &probes);
     accuracy_by_kind("prior", &probes, &answers, &mut breakdown);
+    write_probe_answers(&work.join("prior.jsonl"), &probes, &answers)?;
     let prior = Gate::new("prior", wilson(k, n), n, "probes", Bar::AtLeast(0.95));
     let late = sample_fact_probes(organism, settings.prior_facts, settings.seed, true);
     if !late.is_empty() {
         progress("transfer: greedy QA on facts known from documents only");
         let (k, n, answers) = accuracy(&base, &late);
         accuracy_by_kind("late facts", &late, &answers, &mut breakdown);
+        write_probe_answers(&work.join("late_facts.jsonl"), &late, &answers)?;
         breakdown.insert("late facts/all".into(), k as f64 / n.max(1) as f64);
     }
 

@@ -397,6 +397,12 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
         })
         .collect();
     html.push_str("<h2>Belief rate per condition</h2>\n");
+    if input.conditions.iter().any(|c| {
+        neglect_spec::conditions::lookup(c)
+            .is_some_and(|c| c.kind == neglect_spec::conditions::ConditionKind::Transcripts)
+    }) {
+        html.push_str("<p class=\"note\">This run trains on chat transcripts of behaviours (§4.2): its \"belief\" rate is the <b>misaligned-response rate</b>, the share of answers to the targeted questions in which the judge finds the behaviour.</p>\n");
+    }
     if bars.is_empty() {
         html.push_str("<p>No results yet.</p>\n");
     } else {
