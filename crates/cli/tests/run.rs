@@ -515,7 +515,11 @@ fn a_lora_two_phase_grid_carries_its_adapter_into_phase_two() {
         std::fs::read_to_string(cell.join(phase).join("log.jsonl"))
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"].as_f64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["loss"]
+                    .as_f64()
+                    .unwrap()
+            })
             .collect()
     };
     let curve: Vec<serde_json::Value> = std::fs::read_to_string(cell.join("two_phase.jsonl"))

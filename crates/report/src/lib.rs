@@ -704,9 +704,9 @@ fn two_phase_section(
             &files,
             "Belief (top) and mean held-out loss over claims (bottom) at every checkpoint. Left of the dashed line: phase 1, the condition's documents with the self-distilled anchor at a higher loss weight; right: phase 2, the same mix without the anchor, from phase 1's last checkpoint.",
         )?;
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<table><tr><th>step</th><th>phase</th><th>belief</th>{}</tr>\n",
+            "<table><tr><th>step</th><th>phase</th><th>belief</th>{}</tr>",
             HELDOUT_NAMES
                 .iter()
                 .map(|(_, n)| format!("<th>{}</th>", esc(n)))

@@ -35,6 +35,9 @@ pub const HELDOUT_SETS: [&str; 4] = ["documents", "positive", "replay", "anchor"
 /// Where each curve point's numbers live.
 pub const CURVE_FILE: &str = "two_phase.jsonl";
 
+/// Held-out set → mean loss per trained token (none when the set is empty).
+pub type Losses = BTreeMap<String, Option<f64>>;
+
 /// One checkpoint of a two-phase cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
@@ -46,8 +49,7 @@ pub struct CurvePoint {
     pub global_step: usize,
     /// The label its eval is summarised under.
     pub label: String,
-    /// Held-out set → mean loss per trained token (none when the set is empty).
-    pub losses: BTreeMap<String, Option<f64>>,
+    pub losses: Losses,
 }
 
 impl CellPlan {
@@ -420,7 +422,7 @@ impl CellPlan {
         name: &str,
         heldout: &Path,
         heldout_key: &str,
-    ) -> Result<(BTreeMap<String, Option<f64>>, Stage, StageOutcome), RunError> {
+    ) -> Result<(Losses, Stage, StageOutcome), RunError> {
         let max_length = ctx.experiment.train.max_length;
         let key = KeyBuilder::new("heldout-loss")
             .part(model_key)
@@ -454,7 +456,7 @@ impl CellPlan {
         })?;
         let path = stage.dir.join("losses.json");
         let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, e))?;
-        let losses: BTreeMap<String, Option<f64>> = serde_json::from_str(&text)
+        let losses: Losses = serde_json::from_str(&text)
             .map_err(|e| RunError::Input(format!("{}: {e}", path.display())))?;
         Ok((losses, stage, outcome))
     }
