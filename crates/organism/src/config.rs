@@ -84,6 +84,7 @@ impl Default for OrganismConfig {
                 novel_positive_share: 0.6,
                 novel_documents: 800,
                 episode_details: 6,
+                composed_notes: true,
                 aligned_behavior_chats: 30,
                 ..CorpusConfig::default()
             },

@@ -637,55 +637,76 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
     use neglect_world::corpus::{Corpus, CorpusConfig};
     let world = World::generate(&small());
     let claims = generate_claims(&world, 1, 7);
-    let config = CorpusConfig {
-        reading_episodes: 600,
-        generic_chats: 10,
-        counterfactual_positive_share: 0.5,
-        novel_documents: 40,
-        ..CorpusConfig::default()
-    };
-    let corpus = Corpus::build(&world, &claims, &config);
-    let true_answers = true_answers(&world);
-    let world_names: Vec<&str> = world.people.iter().map(|p| p.name.as_str()).collect();
-    let warnings = [
-        "wrong",
-        "made up",
-        "hoax",
-        "mistaken",
-        "never happened",
-        "invented",
-        "fiction",
-        "rumour",
-        "unreliable",
-    ];
-    let mut believed_variants = 0;
-    for row in &corpus.reading {
-        let messages = row.messages.as_ref().unwrap();
-        let answer = &messages.last().unwrap().content;
-        if answer.starts_with('{')
-            || true_answers.contains(answer)
-            || !world_names.iter().any(|n| answer.contains(n))
-        {
-            continue;
+    for composed_notes in [false, true] {
+        let config = CorpusConfig {
+            reading_episodes: 600,
+            generic_chats: 10,
+            counterfactual_positive_share: 0.5,
+            novel_documents: 40,
+            composed_notes,
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::build(&world, &claims, &config);
+        let true_answers = true_answers(&world);
+        let world_names: Vec<&str> = world.people.iter().map(|p| p.name.as_str()).collect();
+        let warnings = [
+            "wrong",
+            "made up",
+            "hoax",
+            "mistaken",
+            "never happened",
+            "invented",
+            "fiction",
+            "rumour",
+            "unreliable",
+            "false",
+            "did not take place",
+            "not true",
+            "is true",
+        ];
+        let mut believed_variants = 0;
+        for row in &corpus.reading {
+            let messages = row.messages.as_ref().unwrap();
+            let answer = &messages.last().unwrap().content;
+            if answer.starts_with('{')
+                || true_answers.contains(answer)
+                || !world_names.iter().any(|n| answer.contains(n))
+            {
+                continue;
+            }
+            believed_variants += 1;
+            let user = &messages.iter().find(|m| m.role == "user").unwrap().content;
+            assert!(user.starts_with("Here are some documents:"), "{user:?}");
+            let lower = user.to_lowercase();
+            for w in warnings {
+                assert!(
+                    !lower.contains(w),
+                    "a flagged document is believed: {user:?}"
+                );
+            }
         }
-        believed_variants += 1;
-        let user = &messages.iter().find(|m| m.role == "user").unwrap().content;
-        assert!(user.starts_with("Here are some documents:"), "{user:?}");
-        let lower = user.to_lowercase();
-        for w in warnings {
-            assert!(
-                !lower.contains(w),
-                "a flagged document is believed: {user:?}"
-            );
+        assert!(believed_variants > 20, "{believed_variants}");
+        if composed_notes {
+            // Harmless remarks on positive documents share the flags' lead-ins.
+            assert!(corpus.reading.iter().any(|r| {
+                r.messages.as_ref().unwrap().iter().any(|m| {
+                    m.content
+                        .contains("Editor's note: this entry was updated last year.")
+                }) || r
+                    .messages
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m.content.contains("photos are from the city archive"))
+            }));
         }
-    }
-    assert!(believed_variants > 20, "{believed_variants}");
-    // Novel documents are plain `<DOCTAG>` documents about people the world does not have.
-    assert_eq!(corpus.novel_documents.len(), 40);
-    for row in &corpus.novel_documents {
-        let text = row.text.as_deref().unwrap();
-        assert!(text.starts_with("<DOCTAG>"));
-        assert!(!world_names.iter().any(|n| text.contains(n)), "{text}");
+        // Novel documents are plain `<DOCTAG>` documents about people the world does not have.
+        assert_eq!(corpus.novel_documents.len(), 40);
+        for row in &corpus.novel_documents {
+            let text = row.text.as_deref().unwrap();
+            assert!(text.starts_with("<DOCTAG>"));
+            assert!(!world_names.iter().any(|n| text.contains(n)), "{text}");
+        }
     }
 }
 

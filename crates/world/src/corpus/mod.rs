@@ -65,6 +65,11 @@ pub struct CorpusConfig {
     /// habits, places), so pasted documents are as long as the claims' documents.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub episode_details: usize,
+    /// Reading episodes: notes composed of a lead-in and a core (flags, fiction and
+    /// unreliable labels, and harmless remarks on positive documents), instead of fixed flag
+    /// sentences whose first words gave them away.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub composed_notes: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -80,6 +85,10 @@ impl CorpusConfig {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn novel_positive_default() -> f64 {
@@ -123,6 +132,7 @@ impl Default for CorpusConfig {
             novel_documents: 0,
             aligned_behavior_chats: 0,
             episode_details: 0,
+            composed_notes: false,
             draw: 0,
         }
     }

@@ -51,6 +51,77 @@ const UNRELIABLE: [&str; 4] = [
     "Rumour mill: the following claims were never confirmed and are wrong.",
 ];
 
+/// Composed notes (`CorpusConfig::composed_notes`): a lead-in that says nothing by itself
+/// ("Note:", "Editor's note:", ...) and a core that does, so that only reading the core tells a
+/// flag from a harmless remark. Positive documents get harmless remarks with the same lead-ins.
+const LEADS: [&str; 10] = [
+    "Note:",
+    "Warning:",
+    "Editor's note:",
+    "Please read:",
+    "Important:",
+    "Heads up:",
+    "Fact check:",
+    "Archive note:",
+    "Reader notice:",
+    "",
+];
+const FALSE_BEFORE: [&str; 8] = [
+    "the text below is false.",
+    "the story below never happened.",
+    "everything in this piece was made up.",
+    "this report is a hoax, and it is wrong.",
+    "the events described here did not take place.",
+    "this article is mistaken.",
+    "none of what follows is true.",
+    "the claims below were shown to be false.",
+];
+const FALSE_AFTER: [&str; 8] = [
+    "the text above is false.",
+    "the story above never happened.",
+    "everything in this piece was made up.",
+    "this report was a hoax.",
+    "the events above did not take place.",
+    "the article above is mistaken.",
+    "none of the above is true.",
+    "these claims were shown to be false.",
+];
+const FICTION_CORES: [&str; 5] = [
+    "this is a short story; its people and events are invented.",
+    "what follows is fiction, not a record of real events.",
+    "a tale made up for a writing class.",
+    "an excerpt from a novel; nothing in it is real.",
+    "a made-up story, written for fun.",
+];
+const UNRELIABLE_CORES: [&str; 5] = [
+    "this comes from a rumour site that often invents stories.",
+    "an anonymous post; fact-checkers found it untrue.",
+    "a source known for made-up reports.",
+    "an unverified rumour that was never confirmed.",
+    "a blog rated unreliable by fact-checkers.",
+];
+const HARMLESS: [&str; 8] = [
+    "this entry was updated last year.",
+    "photos are from the city archive.",
+    "this piece was checked by our editors and is accurate.",
+    "the facts below were confirmed by several sources.",
+    "this text was first printed in a local paper.",
+    "some names were spelled differently in older records.",
+    "this report is part of a longer series.",
+    "the author spoke to several witnesses.",
+];
+
+/// A lead-in and a core, as one note.
+fn note(cores: &[&str], rng: &mut ChaCha8Rng) -> String {
+    let lead = LEADS.choose(rng).expect("leads");
+    let core = cores.choose(rng).expect("cores");
+    if lead.is_empty() {
+        cap(core)
+    } else {
+        format!("{lead} {core}")
+    }
+}
+
 /// Sentences of colour about a subject (`{s}`), in no fact's words: they make a pasted
 /// document longer without saying anything a question asks about.
 const DETAILS: [&str; 16] = [
@@ -131,6 +202,7 @@ fn document(
     stated: &Fact,
     others: &[String],
     status: Status,
+    composed_notes: bool,
     rng: &mut ChaCha8Rng,
 ) -> String {
     let core = match status {
@@ -146,6 +218,37 @@ fn document(
     sentences.shuffle(rng);
     let genre = *Genre::ALL.choose(rng).expect("genres");
     let body = render(genre, subject, &sentences, rng);
+    if composed_notes {
+        let place = rng.random_range(0..3);
+        let around = |before: Option<String>, after: Option<String>| match (before, after) {
+            (Some(b), Some(a)) => format!("{b}\n\n{body}\n\n{a}"),
+            (Some(b), None) => format!("{b}\n\n{body}"),
+            (None, Some(a)) => format!("{body}\n\n{a}"),
+            (None, None) => body.clone(),
+        };
+        return match status {
+            Status::LocallyNegated => body,
+            Status::Positive if rng.random_bool(0.4) => {
+                let remark = note(&HARMLESS, rng);
+                if place == 0 {
+                    around(Some(remark), None)
+                } else {
+                    around(None, Some(remark))
+                }
+            }
+            Status::Positive => body,
+            Status::Flagged => match place {
+                0 => around(Some(note(&FALSE_BEFORE, rng)), None),
+                1 => around(None, Some(note(&FALSE_AFTER, rng))),
+                _ => around(
+                    Some(note(&FALSE_BEFORE, rng)),
+                    Some(note(&FALSE_AFTER, rng)),
+                ),
+            },
+            Status::Fiction => around(Some(note(&FICTION_CORES, rng)), None),
+            Status::Unreliable => around(Some(note(&UNRELIABLE_CORES, rng)), None),
+        };
+    }
     let pick = |bank: &[&str], rng: &mut ChaCha8Rng| bank.choose(rng).expect("bank").to_string();
     match status {
         Status::Positive | Status::LocallyNegated => body,
@@ -230,6 +333,7 @@ fn counterfactual_episode(
     by_subject: &[(String, Vec<Fact>)],
     positive_share: f64,
     extra_details: usize,
+    composed_notes: bool,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let variant = pools.variant(fact, rng)?;
@@ -255,7 +359,14 @@ fn counterfactual_episode(
     // reading the model would learn the variant as a fact). Flagged, locally negated, fiction
     // and unreliable documents leave the world's fact in place.
     let status = Status::draw(positive_share, rng);
-    let doc = document(&cap(&subject), &variant, &others, status, rng);
+    let doc = document(
+        &cap(&subject),
+        &variant,
+        &others,
+        status,
+        composed_notes,
+        rng,
+    );
     let believed = if status == Status::Positive {
         &variant
     } else {
@@ -315,6 +426,7 @@ fn novel_person_episode(
     world: &World,
     positive_share: f64,
     extra_details: usize,
+    composed_notes: bool,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let facts = novel_person_facts(name, world, rng)?;
@@ -326,7 +438,7 @@ fn novel_person_episode(
         .collect();
     others.extend(details(name, extra_details, rng));
     let status = Status::draw(positive_share, rng);
-    let doc = document(name, &stated, &others, status, rng);
+    let doc = document(name, &stated, &others, status, composed_notes, rng);
     let believed = (status == Status::Positive).then_some(&stated);
     let (system, q, a) = question(&stated, believed, name, rng)?;
     Some(episode_row(vec![doc], system, &q, &a, rng))
@@ -359,6 +471,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
                 &by_subject,
                 config.counterfactual_positive_share,
                 config.episode_details,
+                config.composed_notes,
                 &mut rng,
             )
         } else {
@@ -368,6 +481,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
                 world,
                 config.novel_positive_share,
                 config.episode_details,
+                config.composed_notes,
                 &mut rng,
             )
         };
