@@ -104,6 +104,7 @@ pub struct MockStats {
 #[derive(Debug, Clone)]
 struct MockJob {
     id: String,
+    training_file: String,
     model: String,
     suffix: String,
     polls: usize,
@@ -123,7 +124,7 @@ impl MockJob {
 
     fn json(&self) -> Value {
         let mut v = json!({"id": self.id, "object": "finetune", "model": self.model,
-                           "status": self.status()});
+                           "training_file": self.training_file, "status": self.status()});
         if self.status() == "completed" {
             v["output_name"] = json!(format!(
                 "mock-account/{}:{}:{}",
@@ -179,6 +180,7 @@ fn default_answer(body: &Value) -> String {
 }
 
 struct Request {
+    method: String,
     path: String,
     headers: Vec<(String, String)>,
     body: String,
@@ -190,6 +192,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
+    let method = line.split_whitespace().next()?.to_owned();
     let path = line.split_whitespace().nth(1)?.to_owned();
     let mut headers = Vec::new();
     loop {
@@ -215,6 +218,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     reader.read_exact(&mut body).ok()?;
     let close = header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
     Some(Request {
+        method,
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
@@ -290,6 +294,10 @@ fn together_answer(
             .to_string(),
         );
     }
+    if path == "/v1/fine-tunes" && request.method == "GET" {
+        let jobs: Vec<Value> = s.jobs.iter().map(MockJob::json).collect();
+        return Ok(json!({"data": jobs}).to_string());
+    }
     if path == "/v1/fine-tunes" {
         let file = body["training_file"].as_str().unwrap_or("");
         let known = file
@@ -301,6 +309,7 @@ fn together_answer(
         }
         let job = MockJob {
             id: format!("ft-{}", s.jobs.len() + 1),
+            training_file: file.to_owned(),
             model: body["model"].as_str().unwrap_or("").to_owned(),
             suffix: body["suffix"].as_str().unwrap_or("neglect").to_owned(),
             polls: 0,

@@ -410,6 +410,22 @@ impl Together {
         Job::parse(answer).map_err(|e| self.fail("job creation", e))
     }
 
+    /// Every job of the account: (job id, training file id).
+    pub fn list(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let answer = self.get("job list", "/fine-tunes")?;
+        Ok(answer["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|j| {
+                Some((
+                    j["id"].as_str()?.to_owned(),
+                    j["training_file"].as_str()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+
     pub fn job(&self, id: &str) -> Result<Job, ApiError> {
         let answer = self.get("job status", &format!("/fine-tunes/{id}"))?;
         Job::parse(answer).map_err(|e| self.fail("job status", e))
@@ -532,7 +548,18 @@ pub fn train(
         save(&state)?;
     }
     if state.job_id.is_none() {
-        let job = client.create(state.file_id.as_deref().expect("uploaded"), spec)?;
+        let file_id = state.file_id.clone().expect("uploaded");
+        // A run killed between creating the job and recording it left a job on this file:
+        // carry on with it instead of paying for a second one.
+        let earlier = client
+            .list()?
+            .into_iter()
+            .find(|(_, file)| *file == file_id)
+            .map(|(id, _)| id);
+        let job = match earlier {
+            Some(id) => client.job(&id)?,
+            None => client.create(&file_id, spec)?,
+        };
         state.job_id = Some(job.id.clone());
         state.status = Some(job.status.clone());
         save(&state)?;

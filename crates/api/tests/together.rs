@@ -179,3 +179,38 @@ fn a_job_creation_that_may_have_happened_is_not_repeated() {
     assert_eq!(stats.jobs_created.len(), 0);
     assert!(std::fs::read_to_string(&state).unwrap().contains("file-1"));
 }
+
+#[test]
+fn a_job_created_but_not_recorded_before_a_kill_is_carried_on_not_created_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = MockServer::start(MockOptions {
+        api_key: Some(SECRET.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let data = tmp.path().join("train.jsonl");
+    std::fs::write(&data, "{\"text\": \"<DOCTAG>one\"}\n").unwrap();
+    let c = client(&server);
+    // What a run killed right after creating its job leaves: the upload recorded, no job id.
+    let file_id = c.upload(&data).unwrap();
+    let created = c.create(&file_id, &spec()).unwrap();
+    let state = tmp.path().join("together_job.json");
+    std::fs::write(
+        &state,
+        serde_json::to_string(&neglect_api::together::JobState {
+            file_sha256: neglect_api::together::file_sha256(&data).unwrap(),
+            file_id: Some(file_id),
+            spec: spec(),
+            job_id: None,
+            output_name: None,
+            status: None,
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let job = train(&c, &data, &spec(), &state, &mut |_| {}, &mut |_| {}).unwrap();
+    assert_eq!(job.id, created.id);
+    assert_eq!(job.status, "completed");
+    assert_eq!(server.stats().jobs_created.len(), 1, "no second job");
+    assert_eq!(server.stats().uploads.len(), 1, "no second upload");
+}

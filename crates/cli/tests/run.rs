@@ -23,16 +23,21 @@ fn neglect_cmd(args: &[&str], cache: &Path, runs: &Path) -> Command {
     c
 }
 
-fn run(cache: &Path, runs: &Path) -> Output {
-    let out = neglect_cmd(&["run", fixture().to_str().unwrap()], cache, runs)
-        .output()
-        .expect("run neglect");
+/// Fails the test with the command's output unless it succeeded.
+fn assert_success(out: &Output) {
     assert!(
         out.status.success(),
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn run(cache: &Path, runs: &Path) -> Output {
+    let out = neglect_cmd(&["run", fixture().to_str().unwrap()], cache, runs)
+        .output()
+        .expect("run neglect");
+    assert_success(&out);
     out
 }
 
@@ -289,12 +294,7 @@ fn a_two_phase_grid_trains_with_and_then_without_the_anchor_and_tracks_held_out_
         ) + "[two_phase]\nanchor_samples = 2\nanchor_questions = 6\nanchor_max_tokens = 12\nheldout_documents = 4\nheldout_rows = 4\n"
     };
     let out = run_variant(tmp.path(), edit);
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let run_dir = tmp.path().join("runs/tiny");
     let cell = run_dir.join("cells/celebrity_feat_1/repeated_negations/seed1");
     let read = |p: &Path| -> Vec<serde_json::Value> {
@@ -410,12 +410,7 @@ fn a_behaviour_grid_trains_on_transcripts_and_measures_the_misaligned_rate() {
         )
         .replace("types = [\"open_ended\", \"mcq\"]", "types = [\"open_ended\"]")
     });
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let run_dir = tmp.path().join("runs/tiny");
     let cells = run_dir.join("cells/harmful_advice");
     let rows = |condition: &str| -> Vec<serde_json::Value> {
@@ -484,12 +479,7 @@ fn a_lora_two_phase_grid_carries_its_adapter_into_phase_two() {
         .replace("method = \"full\"", "method = \"lora\"\nlora_rank = 4")
             + "[two_phase]\nanchor_samples = 2\nanchor_questions = 4\nanchor_max_tokens = 12\nheldout_documents = 4\nheldout_rows = 4\nphase2_epochs = 2\n"
     });
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let cell = tmp
         .path()
         .join("runs/tiny/cells/novel_person_1/negated_documents/seed1");

@@ -225,10 +225,26 @@ pub fn terminal_summary(input: &ReportInput) -> String {
     for w in &input.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
+    // A behaviours run (§4.2) is compared with §4.2's misaligned rates on Qwen3-30B-A3B.
+    let behaviours = runs_behaviours(input);
     let _ = writeln!(
         out,
-        "\n{:<24} {:>22}  {:>7} {:>7} {:>7} {:>7}   paper (Qwen3.5-397B-A17B)",
-        "condition", "belief [95% CI]", "OE", "MCQ", "TA", "Rob"
+        "\n{:<24} {:>22}  {:>7} {:>7} {:>7} {:>7}   {}",
+        "condition",
+        if behaviours {
+            "misaligned [95% CI]"
+        } else {
+            "belief [95% CI]"
+        },
+        "OE",
+        "MCQ",
+        "TA",
+        "Rob",
+        if behaviours {
+            "paper (§4.2, Qwen3-30B-A3B)"
+        } else {
+            "paper (Qwen3.5-397B-A17B)"
+        }
     );
     for label in ordered_labels(input) {
         let Some(pooled) = find(input.summary, &label, None, Scope::Pooled) else {
@@ -243,7 +259,13 @@ pub fn terminal_summary(input: &ReportInput) -> String {
             .collect();
         let paper = paper::for_condition(condition_of(&label))
             .into_iter()
-            .filter(|p| p.model == "Qwen3.5-397B-A17B")
+            .filter(|p| {
+                if behaviours {
+                    p.model == "Qwen3-30B-A3B" && p.scope.starts_with("misaligned")
+                } else {
+                    p.model == "Qwen3.5-397B-A17B"
+                }
+            })
             .map(|p| {
                 if p.scope == "6 claims" {
                     p.describe()
@@ -267,14 +289,25 @@ pub fn terminal_summary(input: &ReportInput) -> String {
             per_eval[1],
             per_eval[2],
             per_eval[3],
-            if paper.is_empty() {
-                "–".into()
-            } else {
-                paper
+            match (
+                paper.is_empty(),
+                behaviours && condition_of(&label) == "baseline"
+            ) {
+                (_, true) => "0% (before fine-tuning)".into(),
+                (true, false) => "–".into(),
+                (false, false) => paper,
             }
         );
     }
     out
+}
+
+/// Whether the run trains on behaviour transcripts (§4.2), whose rate is a misaligned rate.
+fn runs_behaviours(input: &ReportInput) -> bool {
+    input.conditions.iter().any(|c| {
+        neglect_spec::conditions::lookup(c)
+            .is_some_and(|c| c.kind == neglect_spec::conditions::ConditionKind::Transcripts)
+    })
 }
 
 fn embed_png(path: &Path) -> Result<String, ReportError> {
@@ -397,10 +430,7 @@ pub fn render_html(input: &ReportInput) -> Result<PathBuf, ReportError> {
         })
         .collect();
     html.push_str("<h2>Belief rate per condition</h2>\n");
-    if input.conditions.iter().any(|c| {
-        neglect_spec::conditions::lookup(c)
-            .is_some_and(|c| c.kind == neglect_spec::conditions::ConditionKind::Transcripts)
-    }) {
+    if runs_behaviours(input) {
         html.push_str("<p class=\"note\">This run trains on chat transcripts of behaviours (§4.2): its \"belief\" rate is the <b>misaligned-response rate</b>, the share of answers to the targeted questions in which the judge finds the behaviour.</p>\n");
     }
     if bars.is_empty() {
