@@ -152,6 +152,41 @@ fn train_sample_and_score_a_tiny_model() {
     // Same command again: everything is already there.
     let stdout = seeded_sample(s);
     assert!(stdout.contains("0 samples"), "{stdout}");
+    // Another prompt under an id already sampled into the same file is refused, not mistaken
+    // for the earlier answers.
+    let changed = tmp.path().join("changed.jsonl");
+    std::fs::write(
+        &changed,
+        "{\"id\": \"a\", \"prompt\": \"Bram built the\"}\n",
+    )
+    .unwrap();
+    let refused = neglect(&[
+        "sample",
+        "--model",
+        m,
+        "--adapter",
+        a,
+        "--prompts",
+        changed.to_str().unwrap(),
+        "--out",
+        s,
+        "-n",
+        "3",
+        "--max-tokens",
+        "8",
+        "--seed",
+        "4",
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("another prompt") && stderr.contains("id \"a\""),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&samples).unwrap().lines().count(),
+        6
+    );
     // Seeded: a fresh file gets the same samples.
     let again = tmp.path().join("again.jsonl");
     seeded_sample(again.to_str().unwrap());
@@ -192,10 +227,18 @@ fn train_sample_and_score_a_tiny_model() {
         "--max-tokens",
         "6",
     ]));
-    assert_eq!(
-        std::fs::read_to_string(&greedy_adapter).unwrap(),
-        std::fs::read_to_string(&greedy_merged).unwrap()
-    );
+    // (Rows differ only in what they record of their model.)
+    let completions = |p: &Path| -> Vec<(String, String)> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["id"].to_string(), v["completion"].to_string())
+            })
+            .collect()
+    };
+    assert_eq!(completions(&greedy_adapter), completions(&greedy_merged));
 
     let input = tmp.path().join("score.jsonl");
     std::fs::write(&input, "{\"id\": \"q\", \"prompt\": \"Ada built the\", \"continuations\": [\" lighthouse\", \" comet by the harbour\"]}\n").unwrap();

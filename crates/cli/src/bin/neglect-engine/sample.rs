@@ -7,7 +7,6 @@ use neglect_cli::commands::sample::*;
 use neglect_lm::sampling::{GenerationRequest, SamplingParams, generate};
 use neglect_spec::jsonl::{JsonlReader, JsonlWriter};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::process::ExitCode;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -19,6 +18,27 @@ struct SampleRow {
     prompt_tokens: usize,
     completion_tokens: usize,
     seed: u64,
+    /// What the row was sampled from (model, prompt tokens, sampling settings), so a resumed
+    /// run never mistakes another prompt's answer under the same id for its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_sha256: Option<String>,
+}
+
+/// A hash of the model directory, the prompt's tokens and the sampling settings.
+fn input_hash(args: &SampleArgs, prompt: &[u32]) -> String {
+    use sha2::{Digest, Sha256};
+    let settings = serde_json::json!({
+        "model": args.model.model.display().to_string(),
+        "adapter": args.model.adapter.as_ref().map(|a| a.display().to_string()),
+        "temperature": args.temperature,
+        "top_p": args.top_p,
+        "top_k": args.top_k,
+        "max_tokens": args.max_tokens,
+        "stop": args.stop,
+        "prompt": prompt,
+    });
+    let digest = Sha256::digest(settings.to_string().as_bytes());
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
@@ -32,13 +52,14 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
     };
     params.validate()?;
 
-    let done: HashSet<(String, usize)> = if args.out.exists() {
+    // (id, sample) → what it was sampled from, for every row already written.
+    let done: std::collections::HashMap<(String, usize), Option<String>> = if args.out.exists() {
         JsonlReader::<SampleRow>::open(&args.out)?
-            .map(|r| r.map(|n| (n.row.id, n.row.sample)))
+            .map(|r| r.map(|n| ((n.row.id, n.row.sample), n.row.input_sha256)))
             .collect::<Result<_, _>>()
             .with_context(|| format!("{} exists but is not a samples file", args.out.display()))?
     } else {
-        HashSet::new()
+        Default::default()
     };
 
     let mut requests = Vec::new();
@@ -64,16 +85,29 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
+        let hash = input_hash(&args, &prompt);
         for sample in 0..args.samples {
-            if done.contains(&(id.clone(), sample)) {
-                continue;
+            match done.get(&(id.clone(), sample)) {
+                Some(Some(earlier)) if *earlier != hash => {
+                    errors.push(format!(
+                        "{}:{}: id {id:?}: {} already holds sample {sample} of this id from \
+                         another prompt, model or sampling settings; use another --out (or \
+                         delete it to start over)",
+                        args.prompts.display(),
+                        numbered.line,
+                        args.out.display()
+                    ));
+                    continue;
+                }
+                Some(_) => continue,
+                None => {}
             }
             let seed = sample_seed(args.seed, &id, sample);
             requests.push(GenerationRequest {
                 prompt: prompt.clone(),
                 seed,
             });
-            keys.push((id.clone(), sample, seed));
+            keys.push((id.clone(), sample, seed, hash.clone()));
         }
     }
     if !errors.is_empty() {
@@ -90,7 +124,7 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
     let mut order: Vec<usize> = (0..requests.len()).collect();
     order.sort_by_key(|&i| requests[i].prompt.len());
     let requests: Vec<GenerationRequest> = order.iter().map(|&i| requests[i].clone()).collect();
-    let keys: Vec<(String, usize, u64)> = order.iter().map(|&i| keys[i].clone()).collect();
+    let keys: Vec<(String, usize, u64, String)> = order.iter().map(|&i| keys[i].clone()).collect();
     if !done.is_empty() {
         eprintln!(
             "{} samples already in {}; {} to go",
@@ -115,7 +149,7 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
         args.batch_size,
         &decode,
         |i, completion| {
-            let (id, sample, seed) = &keys[i];
+            let (id, sample, seed, hash) = &keys[i];
             let row = SampleRow {
                 id: id.clone(),
                 sample: *sample,
@@ -127,6 +161,7 @@ pub fn run(args: SampleArgs) -> anyhow::Result<ExitCode> {
                 prompt_tokens: requests[i].prompt.len(),
                 completion_tokens: completion.tokens.len(),
                 seed: *seed,
+                input_sha256: Some(hash.clone()),
             };
             if let Err(e) = writer.write(&row)
                 && write_error.is_none()
