@@ -276,6 +276,25 @@ impl HttpChatModel {
         .map(|reply| reply.completion)
     }
 
+    /// The cached reply under `key`, counted and booked as cached; `None` when there is none
+    /// (or no cache).
+    fn from_cache(&self, key: &str) -> Option<Result<Reply, ChatError>> {
+        let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
+        let cache = self.cache.as_ref()?;
+        match cache.get(key) {
+            Ok(Some(reply)) => {
+                self.counters.cached.fetch_add(1, Ordering::Relaxed);
+                Some(
+                    self.book(Outcome::Cached, 0, reply.usage, None)
+                        .map(|_| reply)
+                        .map_err(fail),
+                )
+            }
+            Ok(None) => None,
+            Err(e) => Some(Err(fail(e.to_string()))),
+        }
+    }
+
     /// One call for `body`: from the cache when answered before, else reserved against the
     /// budget, sent with retries, cached and booked.
     fn answer(
@@ -287,13 +306,8 @@ impl HttpChatModel {
     ) -> Result<Reply, ChatError> {
         let key = cache::key(&self.endpoint, body, seed);
         let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
-        if let Some(cache) = &self.cache
-            && let Some(reply) = cache.get(&key).map_err(|e| fail(e.to_string()))?
-        {
-            self.counters.cached.fetch_add(1, Ordering::Relaxed);
-            self.book(Outcome::Cached, 0, reply.usage, None)
-                .map_err(fail)?;
-            return Ok(reply);
+        if let Some(cached) = self.from_cache(&key) {
+            return cached;
         }
         let reservation = match &self.ledger {
             Some(ledger) => Some(
@@ -343,21 +357,10 @@ impl HttpChatModel {
             .collect();
         let mut results: Vec<Option<Result<ChatCompletion, ChatError>>> =
             (0..requests.len()).map(|_| None).collect();
-        if let Some(cache) = &self.cache {
-            for (i, key) in keys.iter().enumerate() {
-                match cache.get(key) {
-                    Ok(Some(reply)) => {
-                        self.counters.cached.fetch_add(1, Ordering::Relaxed);
-                        results[i] = Some(
-                            self.book(Outcome::Cached, 0, reply.usage, None)
-                                .map(|_| reply.completion)
-                                .map_err(fail),
-                        );
-                    }
-                    Ok(None) => {}
-                    Err(e) => results[i] = Some(Err(fail(e.to_string()))),
-                }
-            }
+        for (i, key) in keys.iter().enumerate() {
+            results[i] = self
+                .from_cache(key)
+                .map(|r| r.map(|reply| reply.completion));
         }
         let misses: Vec<usize> = (0..requests.len())
             .filter(|i| results[*i].is_none())
