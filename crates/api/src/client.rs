@@ -278,7 +278,7 @@ impl HttpChatModel {
 
     /// The cached reply under `key`, counted and booked as cached; `None` when there is none
     /// (or no cache).
-    fn from_cache(&self, key: &str) -> Option<Result<Reply, ChatError>> {
+    fn cached_reply(&self, key: &str) -> Option<Result<Reply, ChatError>> {
         let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
         let cache = self.cache.as_ref()?;
         match cache.get(key) {
@@ -306,7 +306,7 @@ impl HttpChatModel {
     ) -> Result<Reply, ChatError> {
         let key = cache::key(&self.endpoint, body, seed);
         let fail = |e: String| ChatError::Failed(scrub(self.key.as_ref(), &e));
-        if let Some(cached) = self.from_cache(&key) {
+        if let Some(cached) = self.cached_reply(&key) {
             return cached;
         }
         let reservation = match &self.ledger {
@@ -359,7 +359,7 @@ impl HttpChatModel {
             (0..requests.len()).map(|_| None).collect();
         for (i, key) in keys.iter().enumerate() {
             results[i] = self
-                .from_cache(key)
+                .cached_reply(key)
                 .map(|r| r.map(|reply| reply.completion));
         }
         let misses: Vec<usize> = (0..requests.len())
