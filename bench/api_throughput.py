@@ -3,15 +3,16 @@ calls in flight, beside a plain Python asyncio implementation of the same calls 
 limit, in one invocation.
 
     python3 bench/api_throughput.py --neglect target/release/neglect \
-        --mock target/release/examples/mock_server [--questions 50] [--samples 5]
+        --mock target/release/examples/mock_server [--questions 50] [--samples 5] [--runs 3]
 
 Each implementation gets its own fresh mock server (so its counters are its own). The work:
 Q open-ended questions x S samples answered by one model, each answer then judged by another
 model with the claim's judges.yaml rubric: 2 x Q x S calls. The ideal wall time is
 calls x latency / limit. The Python side is standard library only: asyncio streams with a
 keep-alive connection pool, a semaphore of 32, each sample's answer and then its judgement in one
-task. It runs in-process (imports done before the clock starts); `neglect eval` is timed as
-a whole command, process start included.
+task. `neglect eval` is timed as a whole command, process start included. The Python side is
+timed twice: as a whole command too (`python3 api_throughput.py --python-worker URL ...`, from
+spawn to exit: the like-for-like figure), and in-process after its imports (its calls alone).
 """
 import argparse
 import asyncio
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -109,50 +111,90 @@ async def python_eval(url, questions, samples, judge_template):
     return calls, sum(results)
 
 
+def run_python(url, questions, samples, claim):
+    judge_template = read_template(os.path.join(claim, "judges.yaml"), "open_ended")
+    qs = [f"Question {i} about who scored the film \"Saltwind\"?" for i in range(questions)]
+    calls, _ = asyncio.run(python_eval(url, qs, samples, judge_template))
+    return calls
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--neglect", required=True)
     p.add_argument("--mock", required=True)
     p.add_argument("--questions", type=int, default=50)
     p.add_argument("--samples", type=int, default=5)
+    p.add_argument("--runs", type=int, default=1, help="repeat the three timings, in turn")
+    p.add_argument("--python-worker", metavar="URL", help=argparse.SUPPRESS)
+    p.add_argument("--claim", help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.python_worker:
+        print(run_python(a.python_worker, a.questions, a.samples, a.claim))
+        return
     calls = 2 * a.questions * a.samples
-    ideal = calls * LATENCY_MS / 1000 / LIMIT
+    ideal = max(calls * LATENCY_MS / 1000 / LIMIT, 1e-9)
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         claim = os.path.join(tmp, "bench_claim")
         write_claim(claim, a.questions)
+        for run in range(a.runs):
+            out = os.path.join(tmp, f"out{run}")
+            cache = os.path.join(tmp, f"cache{run}")
+            mock, url = start_mock(a.mock)
+            start = time.perf_counter()
+            r = subprocess.run([a.neglect, "eval", "--backend", "openai", "--base-url", url + "/v1",
+                                "--model", "bench-target", "--claims", claim, "--out", out,
+                                "--cache-dir", cache, "--evals", "open_ended",
+                                "--samples", str(a.samples), "--judge", "llm", "--judge-backend", "openai",
+                                "--judge-model", "bench-judge", "--max-in-flight", str(LIMIT),
+                                "--max-tokens", "64", "--no-logprobs"], capture_output=True, text=True)
+            ours = time.perf_counter() - start
+            ours_stats = stop_mock(mock)
+            if r.returncode != 0:
+                raise SystemExit(r.stderr)
 
-        mock, url = start_mock(a.mock)
-        start = time.perf_counter()
-        r = subprocess.run([a.neglect, "eval", "--backend", "openai", "--base-url", url + "/v1",
-                            "--model", "bench-target", "--claims", claim, "--out", os.path.join(tmp, "out"),
-                            "--cache-dir", os.path.join(tmp, "cache"), "--evals", "open_ended",
-                            "--samples", str(a.samples), "--judge", "llm", "--judge-backend", "openai",
-                            "--judge-model", "bench-judge", "--max-in-flight", str(LIMIT),
-                            "--max-tokens", "64", "--no-logprobs"], capture_output=True, text=True)
-        ours = time.perf_counter() - start
-        ours_stats = stop_mock(mock)
-        if r.returncode != 0:
-            raise SystemExit(r.stderr)
+            mock, url = start_mock(a.mock)
+            start = time.perf_counter()
+            w = subprocess.run([sys.executable, os.path.abspath(__file__), "--neglect", a.neglect,
+                                "--mock", a.mock, "--python-worker", url, "--claim", claim,
+                                "--questions", str(a.questions), "--samples", str(a.samples)],
+                               capture_output=True, text=True)
+            py_cmd = time.perf_counter() - start
+            py_cmd_stats = stop_mock(mock)
+            if w.returncode != 0:
+                raise SystemExit(w.stderr)
 
-        judge_template = read_template(os.path.join(claim, "judges.yaml"), "open_ended")
-        questions = [f"Question {i} about who scored the film \"Saltwind\"?" for i in range(a.questions)]
-        mock, url = start_mock(a.mock)
-        start = time.perf_counter()
-        py_calls, _ = asyncio.run(python_eval(url, questions, a.samples, judge_template))
-        py = time.perf_counter() - start
-        py_stats = stop_mock(mock)
+            mock, url = start_mock(a.mock)
+            start = time.perf_counter()
+            py_calls = run_python(url, a.questions, a.samples, claim)
+            py = time.perf_counter() - start
+            py_stats = stop_mock(mock)
+            for name, stats in [("neglect", ours_stats), ("python command", py_cmd_stats),
+                                ("python in-process", py_stats)]:
+                if stats["requests"] != calls:
+                    raise SystemExit(f"expected {calls} calls: {name} made {stats['requests']}")
+            if py_calls != calls:
+                raise SystemExit(f"expected {calls} calls: Python counted {py_calls}")
+            rows.append((ours, ours_stats, py_cmd, py_cmd_stats, py, py_stats))
 
     print(f"{calls} calls ({a.questions} questions x {a.samples} samples, each answered and judged), "
           f"latency {LATENCY_MS} ms, limit {LIMIT}: ideal {ideal:.2f} s")
-    print(f"{'implementation':<22}{'wall s':>8}{'vs ideal':>10}{'requests':>10}{'max in flight':>15}")
-    print(f"{'neglect eval':<22}{ours:>8.2f}{ours / ideal:>9.3f}x{ours_stats['requests']:>10}"
-          f"{ours_stats['max_in_flight']:>15}")
-    print(f"{'Python asyncio':<22}{py:>8.2f}{py / ideal:>9.3f}x{py_stats['requests']:>10}"
-          f"{py_stats['max_in_flight']:>15}")
-    print(f"neglect / Python wall time: {ours / py:.3f} (below 1: neglect is faster)")
-    if py_calls != calls or ours_stats["requests"] != calls:
-        raise SystemExit(f"expected {calls} calls: neglect made {ours_stats['requests']}, Python {py_calls}")
+    print(f"{'run':<5}{'implementation':<32}{'wall s':>8}{'vs ideal':>10}{'requests':>10}"
+          f"{'max in flight':>15}")
+    for i, (ours, os_, pyc, pcs, py, ps) in enumerate(rows):
+        for name, t, st in [("neglect eval (command)", ours, os_),
+                            ("Python asyncio (command)", pyc, pcs),
+                            ("Python asyncio (in-process)", py, ps)]:
+            print(f"{i + 1:<5}{name:<32}{t:>8.3f}{t / ideal:>9.3f}x{st['requests']:>10}"
+                  f"{st['max_in_flight']:>15}")
+    med = lambda xs: sorted(xs)[len(xs) // 2]
+    ours_m = med([r[0] for r in rows])
+    pyc_m = med([r[2] for r in rows])
+    py_m = med([r[4] for r in rows])
+    print(f"medians over {len(rows)} runs: neglect {ours_m:.3f} s ({ours_m / ideal:.3f}x ideal), "
+          f"Python command {pyc_m:.3f} s, Python in-process {py_m:.3f} s")
+    print(f"neglect / Python, both whole commands: {ours_m / pyc_m:.3f} (below 1: neglect is faster)")
+    print(f"neglect command / Python in-process calls only: {ours_m / py_m:.3f}")
 
 
 def read_template(path, key):
