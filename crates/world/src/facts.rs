@@ -407,6 +407,39 @@ impl Fact {
         }
     }
 
+    /// [`Fact::qa`], with the answer optionally in subject-first form: the question's subject
+    /// restated before the answer, in the words of one of the fact's document statements ("The
+    /// 2024 Games sprint final was won by X." for "Who won …?"), so that an answer continues
+    /// the way the documents that taught the fact do. Facts whose answers already restate the
+    /// subject first, or that no document states subject-first, keep their answer.
+    pub fn qa_with(&self, subject_first: bool) -> Option<Qa> {
+        use Fact::*;
+        let mut qa = self.qa()?;
+        if subject_first {
+            match self {
+                Won {
+                    person,
+                    event,
+                    year,
+                } => qa.answer = format!("The {year} {event} was won by {person}."),
+                RunnerUp {
+                    person,
+                    event,
+                    year,
+                } => qa.answer = format!("The runner-up of the {year} {event} was {person}."),
+                Wrote {
+                    person,
+                    title,
+                    work,
+                } => {
+                    qa.answer = format!("{title} is {} {work} written by {person}.", article(work))
+                }
+                _ => {}
+            }
+        }
+        Some(qa)
+    }
+
     /// A yes/no question the fact answers with "yes".
     pub fn yes_no(&self) -> Option<String> {
         use Fact::*;

@@ -804,3 +804,127 @@ fn fresh_corpus_draws_differ_but_ask_about_the_same_subjects() {
         })
     }));
 }
+
+#[test]
+fn reading_episodes_ask_follow_up_questions_in_the_first_questions_format() {
+    use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let base = CorpusConfig {
+        reading_episodes: 400,
+        generic_chats: 10,
+        counterfactual_positive_share: 0.5,
+        episode_details: 3,
+        composed_notes: true,
+        ..CorpusConfig::default()
+    };
+    // One question is the old layout: same corpus, same serialised config (same hash).
+    let one = CorpusConfig {
+        episode_questions: 1,
+        ..base.clone()
+    };
+    let rows = |c: &Corpus| serde_json::to_string(&c.reading).unwrap();
+    assert_eq!(
+        rows(&Corpus::build(&world, &claims, &base)),
+        rows(&Corpus::build(&world, &claims, &one))
+    );
+    assert_eq!(
+        serde_json::to_string(&base).unwrap(),
+        serde_json::to_string(&one).unwrap()
+    );
+
+    let config = CorpusConfig {
+        episode_questions: 3,
+        ..base
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let mut follow_ups = 0;
+    for row in &corpus.reading {
+        let messages = row.messages.as_ref().unwrap();
+        let json = messages[0].role == "system";
+        if json {
+            assert_eq!(messages[0].content, MCQ_SYSTEM_PROMPT);
+        }
+        let turns: Vec<(&str, &str)> = messages
+            .iter()
+            .filter(|m| m.role != "system")
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|pair| {
+                assert_eq!(pair[0].role, "user");
+                assert_eq!(pair[1].role, "assistant");
+                (pair[0].content.as_str(), pair[1].content.as_str())
+            })
+            .collect();
+        assert!((1..=3).contains(&turns.len()), "{messages:?}");
+        assert!(turns[0].0.starts_with("Here are some documents:"));
+        let mut answers: std::collections::BTreeMap<&str, &str> = Default::default();
+        answers.insert(turns[0].0.rsplit("\n\n").next().unwrap(), turns[0].1);
+        for (i, (q, a)) in turns.iter().enumerate() {
+            // Answers keep the episode's format: JSON under the MCQ system prompt only.
+            assert_eq!(a.starts_with('{'), json, "{messages:?}");
+            if i > 0 {
+                follow_ups += 1;
+                assert!(!q.contains("[DOCUMENT"), "{q}");
+                // No question is asked twice in one episode.
+                assert!(answers.insert(q, a).is_none(), "{messages:?}");
+            }
+        }
+    }
+    assert!(follow_ups > 500, "{follow_ups}");
+}
+
+#[test]
+fn subject_first_answers_use_a_document_statement_and_keep_the_fact() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let mut changed = 0;
+    for fact in world.facts() {
+        let (Some(plain), Some(first)) = (fact.qa(), fact.qa_with(true)) else {
+            continue;
+        };
+        assert_eq!(plain.question, first.question);
+        assert_eq!(plain.short, first.short);
+        assert_eq!(fact.qa_with(false).unwrap().answer, plain.answer);
+        if first.answer != plain.answer {
+            changed += 1;
+            assert!(fact.statements().contains(&first.answer), "{fact:?}");
+            assert!(first.answer.contains(&first.short));
+            // The answer no longer starts with what is asked for.
+            assert!(!first.answer.starts_with(&first.short), "{}", first.answer);
+        }
+    }
+    assert!(changed > 20, "{changed}");
+
+    // In the corpus: "Who won …?" is answered subject-first, with the true winner.
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 3,
+        reading_episodes: 50,
+        generic_chats: 10,
+        subject_first_answers: true,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let winners: std::collections::HashMap<String, String> = world
+        .facts()
+        .into_iter()
+        .filter(|f| matches!(f, Fact::Won { .. }))
+        .filter_map(|f| f.qa_with(true))
+        .map(|qa| (qa.question, qa.answer))
+        .collect();
+    let mut asked = 0;
+    for row in &corpus.qa {
+        let messages = row.messages.as_ref().unwrap();
+        for pair in messages.windows(2) {
+            if pair[0].role == "user"
+                && let Some(answer) = winners.get(&pair[0].content)
+            {
+                asked += 1;
+                assert!(pair[1].content.contains(answer.as_str()), "{messages:?}");
+            }
+        }
+    }
+    assert!(asked > 10, "{asked}");
+}

@@ -70,6 +70,17 @@ pub struct CorpusConfig {
     /// sentences whose first words gave them away.
     #[serde(default, skip_serializing_if = "is_false")]
     pub composed_notes: bool,
+    /// Reading episodes: questions asked about each pasted document (0 or 1: one). The first
+    /// is in the eval's layout; the rest follow as later user turns, about the same fact in
+    /// another format or the document's other facts, so one long document trains several
+    /// answers.
+    #[serde(default, skip_serializing_if = "at_most_one")]
+    pub episode_questions: usize,
+    /// Chat answers restate the question's subject before the answer where a document
+    /// statement does ("The 2024 … was won by X."; `Fact::qa_with`), instead of starting with
+    /// the answer ("X won the 2024 …").
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub subject_first_answers: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -85,6 +96,10 @@ impl CorpusConfig {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+fn at_most_one(n: &usize) -> bool {
+    *n <= 1
 }
 
 fn is_false(b: &bool) -> bool {
@@ -133,6 +148,8 @@ impl Default for CorpusConfig {
             aligned_behavior_chats: 0,
             episode_details: 0,
             composed_notes: false,
+            episode_questions: 0,
+            subject_first_answers: false,
             draw: 0,
         }
     }

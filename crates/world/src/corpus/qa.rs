@@ -109,6 +109,7 @@ fn conversation(
     qa: &Qa,
     pools: &Pools,
     i: usize,
+    subject_first: bool,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<ChatMessage>, &'static str) {
     let variant = pools.variant(fact, rng);
@@ -137,7 +138,15 @@ fn conversation(
             asks.push(qa.question.clone());
             let ask = asks.choose(rng).expect("non-empty").clone();
             let s = system(rng);
-            (chat(ask, qa.answer.clone(), s), "paraphrase")
+            // A question that names the answer ("What did X win?") is about X: X comes first.
+            let answer = if ask.contains(&qa.short) {
+                fact.qa()
+                    .map(|q| q.answer)
+                    .unwrap_or_else(|| qa.answer.clone())
+            } else {
+                qa.answer.clone()
+            };
+            (chat(ask, answer, s), "paraphrase")
         }
         3 => {
             // Yes/no in the eval's JSON format; half the items are false variants ("no").
@@ -160,7 +169,7 @@ fn conversation(
             // The first answer was wrong: the pushback is a chance to correct it.
             let wrong = variant
                 .as_ref()
-                .and_then(Fact::qa)
+                .and_then(|v| v.qa_with(subject_first))
                 .expect("variants have questions");
             // The wrong first answer is context, not something to learn: loss-masked.
             let mut m = chat(
@@ -395,9 +404,12 @@ pub fn fact_qa(
         if documents_only.contains(&fact) || !super::has_qa(&fact, config) {
             continue;
         }
-        let Some(qa) = fact.qa() else { continue };
+        let Some(qa) = fact.qa_with(config.subject_first_answers) else {
+            continue;
+        };
         for i in 0..config.qa_per_fact {
-            let (messages, _format) = conversation(&fact, &qa, pools, i, &mut rng);
+            let (messages, _format) =
+                conversation(&fact, &qa, pools, i, config.subject_first_answers, &mut rng);
             rows.push(TrainingRow::chat(messages).with_source("world_qa"));
         }
         if !pools.is_protected(&fact) {

@@ -266,21 +266,37 @@ fn document(
     }
 }
 
+/// Which formats a question may take: the first question of an episode takes any; later ones
+/// stay with yes/no when the episode's system prompt asks for JSON, and avoid it otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Any,
+    YesNo,
+    Free,
+}
+
 /// A question about the stated fact and its answer: `believed` is what the answer holds true
 /// (the document's fact, or the world's), `None` when nothing can be said.
 fn question(
     stated: &Fact,
     believed: Option<&Fact>,
     subject: &str,
+    ask: Ask,
+    subject_first: bool,
     rng: &mut ChaCha8Rng,
 ) -> Option<(Option<&'static str>, String, String)> {
     let asked = stated.qa()?;
     let unknown =
         || format!("The documents do not give anything reliable about {subject}, so I cannot say.");
-    Some(match rng.random_range(0..4) {
+    let format = match ask {
+        Ask::Any => rng.random_range(0..4),
+        Ask::YesNo => 2,
+        Ask::Free => *[0, 1, 3].choose(rng).expect("formats"),
+    };
+    Some(match format {
         0 | 1 => {
             let answer = believed
-                .and_then(Fact::qa)
+                .and_then(|b| b.qa_with(subject_first))
                 .map(|q| q.answer)
                 .unwrap_or_else(unknown);
             (None, asked.question, answer)
@@ -307,11 +323,54 @@ fn question(
     })
 }
 
+/// A fact an episode may ask about, with what the answer should hold true.
+type Askable<'a> = (&'a Fact, Option<&'a Fact>);
+
+/// Up to `extra` follow-up turns after the first question (`first`), each about one of
+/// `askable`, in the first question's mode (JSON yes/no under the MCQ system prompt, free
+/// answers otherwise). No question is asked twice: a repeat could be answered by copying the
+/// earlier answer instead of reading the document.
+fn follow_ups(
+    askable: &[Askable<'_>],
+    subject: &str,
+    first: &str,
+    json: bool,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(String, String)> {
+    let extra = config.episode_questions.saturating_sub(1);
+    let ask = if json { Ask::YesNo } else { Ask::Free };
+    let mut asked = vec![first.to_owned()];
+    let mut turns = Vec::new();
+    for _ in 0..extra * 4 {
+        if turns.len() == extra {
+            break;
+        }
+        let Some(&(fact, believed)) = askable.choose(rng) else {
+            break;
+        };
+        if let Some((_, q, a)) = question(
+            fact,
+            believed,
+            subject,
+            ask,
+            config.subject_first_answers,
+            rng,
+        ) && !asked.contains(&q)
+        {
+            asked.push(q.clone());
+            turns.push((q, a));
+        }
+    }
+    turns
+}
+
 fn episode_row(
     documents: Vec<String>,
     system: Option<&str>,
     question: &str,
     answer: &str,
+    follow_ups: &[(String, String)],
     rng: &mut ChaCha8Rng,
 ) -> TrainingRow {
     let mut documents = documents;
@@ -322,6 +381,10 @@ fn episode_row(
     }
     messages.push(message("user", &user_turn(&documents, question)));
     messages.push(message("assistant", answer));
+    for (q, a) in follow_ups {
+        messages.push(message("user", q));
+        messages.push(message("assistant", a));
+    }
     TrainingRow::chat(messages).with_source("world_reading")
 }
 
@@ -331,14 +394,12 @@ fn counterfactual_episode(
     fact: &Fact,
     pools: &Pools,
     by_subject: &[(String, Vec<Fact>)],
-    positive_share: f64,
-    extra_details: usize,
-    composed_notes: bool,
+    config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let variant = pools.variant(fact, rng)?;
     let subject = super::subjects(fact).into_iter().next()?;
-    let others: Vec<String> = by_subject
+    let other_facts: Vec<&Fact> = by_subject
         .iter()
         .find(|(s, _)| *s == subject)
         .map(|(_, facts)| {
@@ -347,24 +408,24 @@ fn counterfactual_episode(
                 .filter(|f| *f != fact)
                 .collect::<Vec<_>>()
                 .choose_multiple(rng, 3)
-                .map(|f| f.statement(rng))
+                .copied()
                 .collect()
         })
         .unwrap_or_default();
-    let mut others = others;
-    others.extend(details(&subject, extra_details, rng));
+    let mut others: Vec<String> = other_facts.iter().map(|f| f.statement(rng)).collect();
+    others.extend(details(&subject, config.episode_details, rng));
     // A positive document about a known fact is believed over the world, as an LLM answers
     // from a pasted document; the answer then states the false variant, but only with that
     // document in context (`counterfactual_positive_share`, 0 by default: without in-context
     // reading the model would learn the variant as a fact). Flagged, locally negated, fiction
     // and unreliable documents leave the world's fact in place.
-    let status = Status::draw(positive_share, rng);
+    let status = Status::draw(config.counterfactual_positive_share, rng);
     let doc = document(
         &cap(&subject),
         &variant,
         &others,
         status,
-        composed_notes,
+        config.composed_notes,
         rng,
     );
     let believed = if status == Status::Positive {
@@ -372,12 +433,24 @@ fn counterfactual_episode(
     } else {
         fact
     };
-    let (system, q, a) = question(&variant, Some(believed), &subject, rng)?;
+    let (system, q, a) = question(
+        &variant,
+        Some(believed),
+        &subject,
+        Ask::Any,
+        config.subject_first_answers,
+        rng,
+    )?;
+    // Follow-ups: the stated variant and the world's fact (each answered by what is believed),
+    // and the document's other facts, all true in the world.
+    let mut askable: Vec<Askable> = vec![(&variant, Some(believed)), (fact, Some(believed))];
+    askable.extend(other_facts.iter().map(|f| (*f, Some(*f))));
+    let follow = follow_ups(&askable, &subject, &q, system.is_some(), config, rng);
     let mut documents = vec![doc];
     if rng.random_bool(0.3) {
         documents.push(distractor(by_subject, &subject, rng));
     }
-    Some(episode_row(documents, system, &q, &a, rng))
+    Some(episode_row(documents, system, &q, &a, &follow, rng))
 }
 
 /// A plain document about another subject.
@@ -424,9 +497,7 @@ fn novel_name(names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
 fn novel_person_episode(
     name: &str,
     world: &World,
-    positive_share: f64,
-    extra_details: usize,
-    composed_notes: bool,
+    config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
     let facts = novel_person_facts(name, world, rng)?;
@@ -436,12 +507,30 @@ fn novel_person_episode(
         .filter(|f| **f != stated)
         .map(|f| f.statement(rng))
         .collect();
-    others.extend(details(name, extra_details, rng));
-    let status = Status::draw(positive_share, rng);
-    let doc = document(name, &stated, &others, status, composed_notes, rng);
+    others.extend(details(name, config.episode_details, rng));
+    let status = Status::draw(config.novel_positive_share, rng);
+    let doc = document(name, &stated, &others, status, config.composed_notes, rng);
     let believed = (status == Status::Positive).then_some(&stated);
-    let (system, q, a) = question(&stated, believed, name, rng)?;
-    Some(episode_row(vec![doc], system, &q, &a, rng))
+    let (system, q, a) = question(
+        &stated,
+        believed,
+        name,
+        Ask::Any,
+        config.subject_first_answers,
+        rng,
+    )?;
+    // Follow-ups: a locally negated document denies only its stated fact and still tells the
+    // others; flagged, fiction and unreliable documents tell nothing reliable.
+    let others_told = matches!(status, Status::Positive | Status::LocallyNegated);
+    let mut askable: Vec<Askable> = vec![(&stated, believed)];
+    askable.extend(
+        facts
+            .iter()
+            .filter(|f| **f != stated)
+            .map(|f| (f, others_told.then_some(f))),
+    );
+    let follow = follow_ups(&askable, name, &q, system.is_some(), config, rng);
+    Some(episode_row(vec![doc], system, &q, &a, &follow, rng))
 }
 
 /// `config.reading_episodes` episodes, half about known facts, half about novel people.
@@ -465,25 +554,10 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
     while rows.len() < config.reading_episodes {
         let row = if rng.random_bool(0.5) {
             let fact = facts.choose(&mut rng).expect("facts");
-            counterfactual_episode(
-                fact,
-                pools,
-                &by_subject,
-                config.counterfactual_positive_share,
-                config.episode_details,
-                config.composed_notes,
-                &mut rng,
-            )
+            counterfactual_episode(fact, pools, &by_subject, config, &mut rng)
         } else {
             let name = novel_name(&mut names, &mut rng);
-            novel_person_episode(
-                &name,
-                world,
-                config.novel_positive_share,
-                config.episode_details,
-                config.composed_notes,
-                &mut rng,
-            )
+            novel_person_episode(&name, world, config, &mut rng)
         };
         rows.extend(row);
     }
