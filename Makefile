@@ -34,7 +34,7 @@ bench-annotate: build
 # Hosted-model eval throughput against the mock API and a Python asyncio baseline (bench/README.md).
 bench-api: build
 	$(CARGO) build --release --locked -p neglect-api --example mock_server
-	python3 bench/api_throughput.py --neglect target/release/neglect --mock target/release/examples/mock_server
+	python3 bench/api_throughput.py --neglect target/release/neglect --mock target/release/examples/mock_server --runs 9
 
 # Lints used before committing.
 check: setup
