@@ -927,4 +927,33 @@ fn subject_first_answers_use_a_document_statement_and_keep_the_fact() {
         }
     }
     assert!(asked > 10, "{asked}");
+
+    // Yes/no pairs: the fact and a false variant of it, one "yes" and one "no".
+    let paired = Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            yes_no_pairs: true,
+            ..config
+        },
+    );
+    let true_questions: std::collections::HashSet<String> =
+        world.facts().iter().filter_map(|f| f.yes_no()).collect();
+    let mut pairs = 0;
+    for row in &paired.qa {
+        let messages = row.messages.as_ref().unwrap();
+        if messages.len() != 5 || !messages[2].content.starts_with("{\"answer\"") {
+            continue;
+        }
+        pairs += 1;
+        let answers = [&messages[2].content, &messages[4].content];
+        assert_ne!(answers[0], answers[1], "{messages:?}");
+        // The "yes" is the true fact's question, asked in the yes/no form.
+        let yes = if answers[0].contains("yes") { 1 } else { 3 };
+        let no = 4 - yes;
+        // (The first question may be asked as "Is it true that …?" instead.)
+        assert!(yes == 1 || true_questions.contains(&messages[yes].content));
+        assert!(!true_questions.contains(&messages[no].content), "{messages:?}");
+    }
+    assert!(pairs > 20, "{pairs}");
 }

@@ -81,6 +81,10 @@ pub struct CorpusConfig {
     /// the answer ("X won the 2024 …").
     #[serde(default, skip_serializing_if = "is_false")]
     pub subject_first_answers: bool,
+    /// Yes/no chats about a fact ask about it and about a false variant of it, one after the
+    /// other (in either order), instead of one of the two.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub yes_no_pairs: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -150,6 +154,7 @@ impl Default for CorpusConfig {
             composed_notes: false,
             episode_questions: 0,
             subject_first_answers: false,
+            yes_no_pairs: false,
             draw: 0,
         }
     }

@@ -109,9 +109,10 @@ fn conversation(
     qa: &Qa,
     pools: &Pools,
     i: usize,
-    subject_first: bool,
+    config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<ChatMessage>, &'static str) {
+    let subject_first = config.subject_first_answers;
     let variant = pools.variant(fact, rng);
     let system = |rng: &mut ChaCha8Rng| {
         if rng.random_bool(0.15) {
@@ -159,10 +160,20 @@ fn conversation(
             } else {
                 shown.yes_no()
             };
-            match question {
-                Some(q) => (chat(q, yes_no_json(yes), Some(MCQ_SYSTEM_PROMPT)), "yes_no"),
-                None => (chat(qa.question.clone(), qa.answer.clone(), None), "open"),
+            let Some(q) = question else {
+                return (chat(qa.question.clone(), qa.answer.clone(), None), "open");
+            };
+            let mut m = chat(q, yes_no_json(yes), Some(MCQ_SYSTEM_PROMPT));
+            // The other of the true fact and its variant, asked next: the pair differs in one
+            // detail, so only checking it against what is known answers both.
+            let other = if yes { variant.as_ref() } else { Some(fact) };
+            if config.yes_no_pairs
+                && let Some(q2) = other.and_then(Fact::yes_no)
+            {
+                m.push(message("user", &q2));
+                m.push(message("assistant", &yes_no_json(!yes)));
             }
+            (m, "yes_no")
         }
         5 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
         7 if variant.is_some() && rng.random_bool(0.4) => {
@@ -409,7 +420,7 @@ pub fn fact_qa(
         };
         for i in 0..config.qa_per_fact {
             let (messages, _format) =
-                conversation(&fact, &qa, pools, i, config.subject_first_answers, &mut rng);
+                conversation(&fact, &qa, pools, i, config, &mut rng);
             rows.push(TrainingRow::chat(messages).with_source("world_qa"));
         }
         if !pools.is_protected(&fact) {
