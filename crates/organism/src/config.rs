@@ -78,13 +78,16 @@ impl Default for OrganismConfig {
             corpus: CorpusConfig {
                 docs_per_subject: 6,
                 qa_per_fact: 7,
-                reading_episodes: 2500,
+                reading_episodes: 1800,
                 qa_subject_share: 0.5,
                 counterfactual_positive_share: 0.3,
                 novel_positive_share: 0.6,
                 novel_documents: 800,
-                episode_details: 6,
+                episode_details: 12,
                 composed_notes: true,
+                episode_questions: 3,
+                subject_first_answers: true,
+                yes_no_pairs: true,
                 aligned_behavior_chats: 30,
                 ..CorpusConfig::default()
             },
@@ -98,7 +101,7 @@ impl Default for OrganismConfig {
             },
             pretrain: PretrainRecipe {
                 batch_size: 16,
-                seq_len: 384,
+                seq_len: 512,
                 epochs: 10,
                 learning_rate: 3e-3,
                 warmup_steps: 50,
