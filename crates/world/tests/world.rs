@@ -953,7 +953,10 @@ fn subject_first_answers_use_a_document_statement_and_keep_the_fact() {
         let no = 4 - yes;
         // (The first question may be asked as "Is it true that …?" instead.)
         assert!(yes == 1 || true_questions.contains(&messages[yes].content));
-        assert!(!true_questions.contains(&messages[no].content), "{messages:?}");
+        assert!(
+            !true_questions.contains(&messages[no].content),
+            "{messages:?}"
+        );
     }
     assert!(pairs > 20, "{pairs}");
 }

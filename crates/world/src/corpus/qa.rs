@@ -419,8 +419,7 @@ pub fn fact_qa(
             continue;
         };
         for i in 0..config.qa_per_fact {
-            let (messages, _format) =
-                conversation(&fact, &qa, pools, i, config, &mut rng);
+            let (messages, _format) = conversation(&fact, &qa, pools, i, config, &mut rng);
             rows.push(TrainingRow::chat(messages).with_source("world_qa"));
         }
         if !pools.is_protected(&fact) {
