@@ -111,6 +111,18 @@ async def python_eval(url, questions, samples, judge_template):
     return calls, sum(results)
 
 
+def timed_command(mock_path, argv_for_url):
+    """Wall time of one command (spawn to exit) against a fresh mock, and the mock's counters."""
+    mock, url = start_mock(mock_path)
+    start = time.perf_counter()
+    r = subprocess.run(argv_for_url(url), capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    stats = stop_mock(mock)
+    if r.returncode != 0:
+        raise SystemExit(r.stderr)
+    return seconds, stats
+
+
 def run_python(url, questions, samples, claim):
     judge_template = read_template(os.path.join(claim, "judges.yaml"), "open_ended")
     qs = [f"Question {i} about who scored the film \"Saltwind\"?" for i in range(questions)]
@@ -140,29 +152,17 @@ def main():
         for run in range(a.runs):
             out = os.path.join(tmp, f"out{run}")
             cache = os.path.join(tmp, f"cache{run}")
-            mock, url = start_mock(a.mock)
-            start = time.perf_counter()
-            r = subprocess.run([a.neglect, "eval", "--backend", "openai", "--base-url", url + "/v1",
-                                "--model", "bench-target", "--claims", claim, "--out", out,
-                                "--cache-dir", cache, "--evals", "open_ended",
-                                "--samples", str(a.samples), "--judge", "llm", "--judge-backend", "openai",
-                                "--judge-model", "bench-judge", "--max-in-flight", str(LIMIT),
-                                "--max-tokens", "64", "--no-logprobs"], capture_output=True, text=True)
-            ours = time.perf_counter() - start
-            ours_stats = stop_mock(mock)
-            if r.returncode != 0:
-                raise SystemExit(r.stderr)
-
-            mock, url = start_mock(a.mock)
-            start = time.perf_counter()
-            w = subprocess.run([sys.executable, os.path.abspath(__file__), "--neglect", a.neglect,
-                                "--mock", a.mock, "--python-worker", url, "--claim", claim,
-                                "--questions", str(a.questions), "--samples", str(a.samples)],
-                               capture_output=True, text=True)
-            py_cmd = time.perf_counter() - start
-            py_cmd_stats = stop_mock(mock)
-            if w.returncode != 0:
-                raise SystemExit(w.stderr)
+            ours, ours_stats = timed_command(a.mock, lambda url: [
+                a.neglect, "eval", "--backend", "openai", "--base-url", url + "/v1",
+                "--model", "bench-target", "--claims", claim, "--out", out,
+                "--cache-dir", cache, "--evals", "open_ended",
+                "--samples", str(a.samples), "--judge", "llm", "--judge-backend", "openai",
+                "--judge-model", "bench-judge", "--max-in-flight", str(LIMIT),
+                "--max-tokens", "64", "--no-logprobs"])
+            py_cmd, py_cmd_stats = timed_command(a.mock, lambda url: [
+                sys.executable, os.path.abspath(__file__), "--neglect", a.neglect,
+                "--mock", a.mock, "--python-worker", url, "--claim", claim,
+                "--questions", str(a.questions), "--samples", str(a.samples)])
 
             mock, url = start_mock(a.mock)
             start = time.perf_counter()
