@@ -126,8 +126,8 @@ fn train_sample_and_score_a_tiny_model() {
     let s = samples.to_str().unwrap();
     let a = adapter.to_str().unwrap();
     // Three samples per prompt, seeded, from base + adapter.
-    let seeded_sample = |out: &str| {
-        ok(neglect(&[
+    let sample_with = |prompts: &std::path::Path, out: &str| {
+        neglect(&[
             "sample",
             "--model",
             m,
@@ -143,8 +143,9 @@ fn train_sample_and_score_a_tiny_model() {
             "8",
             "--seed",
             "4",
-        ]))
+        ])
     };
+    let seeded_sample = |out: &str| ok(sample_with(&prompts, out));
     let stdout = seeded_sample(s);
     assert!(stdout.contains("6 samples"), "{stdout}");
     let first = std::fs::read_to_string(&samples).unwrap();
@@ -160,23 +161,7 @@ fn train_sample_and_score_a_tiny_model() {
         "{\"id\": \"a\", \"prompt\": \"Bram built the\"}\n",
     )
     .unwrap();
-    let refused = neglect(&[
-        "sample",
-        "--model",
-        m,
-        "--adapter",
-        a,
-        "--prompts",
-        changed.to_str().unwrap(),
-        "--out",
-        s,
-        "-n",
-        "3",
-        "--max-tokens",
-        "8",
-        "--seed",
-        "4",
-    ]);
+    let refused = sample_with(&changed, s);
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
