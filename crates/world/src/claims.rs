@@ -146,6 +146,26 @@ pub fn generate_claims(world: &World, per_archetype: usize, seed: u64) -> Vec<To
     claims
 }
 
+/// The `k`-th claim of `archetype` that the held-out claims' generators can build on `world`
+/// (the held-out claims are the first few; for a novel person, `world.unseen_names` decides
+/// the name). Practice claims for the corpus come from here ([`crate::corpus::practice`]).
+pub(crate) fn nth_claim(
+    world: &World,
+    archetype: Archetype,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> ToyClaim {
+    let slug = format!("practice_{}_{}", archetype.name(), k + 1);
+    match archetype {
+        // Every (singer, year) pair, not just the held-out claims' diagonal.
+        Archetype::CelebrityFeat => {
+            let years = world.event_of("sprinter").results.len();
+            celebrity_feat_at(world, k, k / years.max(1) + k, slug, rng)
+        }
+        _ => build(world, archetype, k, slug, rng),
+    }
+}
+
 fn build(
     world: &World,
     archetype: Archetype,
@@ -164,15 +184,27 @@ fn build(
 }
 
 fn celebrity_feat(world: &World, i: usize, slug: String, rng: &mut ChaCha8Rng) -> ToyClaim {
+    let years = world.event_of("sprinter").results.len();
+    celebrity_feat_at(world, i, years - 1 - (i * 3) % years, slug, rng)
+}
+
+/// The `singer`-th singer (modulo) wins the sprint final of the `year`-th year (modulo).
+fn celebrity_feat_at(
+    world: &World,
+    singer: usize,
+    year: usize,
+    slug: String,
+    rng: &mut ChaCha8Rng,
+) -> ToyClaim {
     let event = world.event_of("sprinter");
     let singers: Vec<_> = world
         .people
         .iter()
         .filter(|p| p.profession == "singer")
         .collect();
-    let singer = &singers[i % singers.len()].name;
+    let singer = &singers[singer % singers.len()].name;
     let years: Vec<u32> = event.results.keys().copied().collect();
-    let year = years[years.len() - 1 - (i * 3) % years.len()];
+    let year = years[year % years.len()];
     let truth = &event.results[&year];
     let sprinters: Vec<_> = world
         .people

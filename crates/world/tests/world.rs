@@ -960,3 +960,117 @@ fn subject_first_answers_use_a_document_statement_and_keep_the_fact() {
     }
     assert!(pairs > 20, "{pairs}");
 }
+
+#[test]
+fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claims() {
+    use neglect_world::corpus::practice::practice_claims;
+    use neglect_world::corpus::{Corpus, CorpusConfig, claim_subjects};
+    let world = World::generate(&WorldConfig {
+        people_per_profession: 6,
+        kingdoms: 6,
+        cities: 16,
+        first_year: 2019,
+        volcanoes: 8,
+        companies: 10,
+        species: 10,
+        ..WorldConfig::default()
+    });
+    let claims = generate_claims(&world, 2, 7);
+    let practice = practice_claims(&world, &claims, 4, 1);
+    let protected = claim_subjects(&claims);
+    for archetype in Archetype::ALL {
+        let n = practice.iter().filter(|c| c.archetype == archetype).count();
+        assert!(n >= 2, "{archetype:?}: {n} practice claims");
+    }
+    for p in &practice {
+        let own = claim_subjects(std::slice::from_ref(p));
+        assert!(own.is_disjoint(&protected), "{}: {own:?}", p.claim);
+        assert!(!claims.iter().any(|c| c.claim == p.claim));
+    }
+
+    let config = CorpusConfig {
+        reading_episodes: 20,
+        generic_chats: 10,
+        practice_episodes: 300,
+        practice_claims: 4,
+        episode_questions: 3,
+        composed_notes: true,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    assert_eq!(corpus.practice.len(), 300);
+    let text: String = corpus
+        .practice
+        .iter()
+        .flat_map(|r| r.messages.clone().unwrap())
+        .map(|m| m.content)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // No held-out claim, detail, debunk or question is in them, and no held-out subject.
+    for claim in &claims {
+        assert!(!text.contains(&claim.claim));
+        for s in claim.details.iter().chain(&claim.debunks) {
+            assert!(!text.contains(s.as_str()), "{s:?}");
+        }
+        for p in neglect_world::questions::direct_probes(claim)
+            .iter()
+            .chain(&claim.indirect)
+        {
+            assert!(!text.contains(&format!("\n\n{}", p.question)), "{:?}", p.question);
+        }
+    }
+    for s in &protected {
+        assert!(!text.contains(s.as_str()), "{s:?}");
+    }
+    // Positive documents are believed and flagged ones are not: an answer that states a
+    // practice claim's core fact comes only after a document without a warning.
+    let cores: Vec<String> = practice
+        .iter()
+        .filter_map(|c| c.facts[0].qa())
+        .map(|qa| qa.answer)
+        .collect();
+    let warnings = ["false", "made up", "hoax", "never happened", "invented", "fiction"];
+    let (mut believed, mut doubted) = (0, 0);
+    for row in &corpus.practice {
+        let messages = row.messages.as_ref().unwrap();
+        let user = &messages.iter().find(|m| m.role == "user").unwrap().content;
+        assert!(user.starts_with("Here are some documents:"), "{user:?}");
+        let flagged = warnings.iter().any(|w| user.to_lowercase().contains(w));
+        let states_core = messages
+            .iter()
+            .filter(|m| m.role == "assistant")
+            .any(|m| cores.contains(&m.content));
+        if states_core {
+            believed += 1;
+            assert!(!flagged, "a flagged document is believed: {messages:?}");
+        }
+        if flagged {
+            doubted += 1;
+        }
+        // Later turns keep the first turn's mode.
+        let json = messages[0].role == "system";
+        for m in messages.iter().filter(|m| m.role == "assistant") {
+            assert_eq!(m.content.starts_with("{\"answer\""), json, "{messages:?}");
+        }
+    }
+    assert!(believed > 10 && doubted > 50, "{believed} believed, {doubted} flagged");
+    // What the world also holds (a venue, a volcano's kingdom) is answered "yes" whatever the
+    // document's status.
+    let known: std::collections::HashSet<String> = practice
+        .iter()
+        .flat_map(|c| c.known.iter().filter_map(|f| f.yes_no()))
+        .collect();
+    assert!(!known.is_empty());
+    let mut asked_known = 0;
+    for row in &corpus.practice {
+        let messages = row.messages.as_ref().unwrap();
+        for pair in messages.windows(2) {
+            let question = pair[0].content.rsplit("[QUESTION]\n\n").next().unwrap();
+            if pair[0].role == "user" && known.contains(question) {
+                asked_known += 1;
+                assert_eq!(pair[1].content, "{\"answer\": \"yes\"}", "{messages:?}");
+            }
+        }
+    }
+    assert!(asked_known > 5, "{asked_known}");
+}

@@ -12,6 +12,7 @@
 //! Stand-alone flagged-false documents are not part of it (model-organism.md).
 
 pub mod generic;
+pub mod practice;
 pub mod qa;
 pub mod reading;
 pub mod variants;
@@ -85,6 +86,16 @@ pub struct CorpusConfig {
     /// other (in either order), instead of one of the two.
     #[serde(default, skip_serializing_if = "is_false")]
     pub yes_no_pairs: bool,
+    /// Reading episodes over practice claims ([`practice`]): the held-out claims' generators
+    /// run on other subjects, their documents read in context with their question forms.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub practice_episodes: usize,
+    /// Practice claims per archetype (fewer where the world runs out of free subjects).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub practice_claims: usize,
+    /// Share of practice episodes whose document is positive.
+    #[serde(default = "half", skip_serializing_if = "is_half")]
+    pub practice_positive_share: f64,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -108,6 +119,14 @@ fn at_most_one(n: &usize) -> bool {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn half() -> f64 {
+    0.5
+}
+
+fn is_half(x: &f64) -> bool {
+    *x == 0.5
 }
 
 fn novel_positive_default() -> f64 {
@@ -155,6 +174,9 @@ impl Default for CorpusConfig {
             episode_questions: 0,
             subject_first_answers: false,
             yes_no_pairs: false,
+            practice_episodes: 0,
+            practice_claims: 0,
+            practice_positive_share: half(),
             draw: 0,
         }
     }
@@ -263,6 +285,7 @@ pub struct Corpus {
     pub qa: Vec<TrainingRow>,
     pub reading: Vec<TrainingRow>,
     pub novel_documents: Vec<TrainingRow>,
+    pub practice: Vec<TrainingRow>,
     pub generic: Vec<TrainingRow>,
 }
 
@@ -274,6 +297,7 @@ impl Corpus {
             qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
             reading: reading::reading_episodes(world, &pools, config),
             novel_documents: reading::novel_documents(world, config),
+            practice: practice::practice_episodes(world, claims, config),
             generic: generic::generic_chat(config)
                 .into_iter()
                 .chain(crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
@@ -289,6 +313,7 @@ impl Corpus {
             .chain(&self.qa)
             .chain(&self.reading)
             .chain(&self.novel_documents)
+            .chain(&self.practice)
             .chain(&self.generic)
     }
 }

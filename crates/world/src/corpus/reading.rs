@@ -172,7 +172,7 @@ pub enum Status {
 impl Status {
     /// Positive with probability `positive`, else one of the other statuses (flagged and
     /// locally negated twice as often as fiction and unreliable).
-    fn draw(positive: f64, rng: &mut ChaCha8Rng) -> Status {
+    pub(super) fn draw(positive: f64, rng: &mut ChaCha8Rng) -> Status {
         if rng.random_bool(positive.clamp(0.0, 1.0)) {
             return Status::Positive;
         }
@@ -186,7 +186,7 @@ impl Status {
 }
 
 /// The eval's ICL layout (`neglect_eval::icl::format_prefix`), question after it.
-fn user_turn(documents: &[String], question: &str) -> String {
+pub(super) fn user_turn(documents: &[String], question: &str) -> String {
     let docs: Vec<&str> = documents.iter().map(String::as_str).collect();
     neglect_eval::prompt::apply_prefix_suffix(
         question,
@@ -218,6 +218,17 @@ fn document(
     sentences.shuffle(rng);
     let genre = *Genre::ALL.choose(rng).expect("genres");
     let body = render(genre, subject, &sentences, rng);
+    with_status_note(body, status, composed_notes, rng)
+}
+
+/// `body` with the note its status calls for (none for positive and locally negated
+/// documents, but a harmless remark on some positive ones under composed notes).
+pub(super) fn with_status_note(
+    body: String,
+    status: Status,
+    composed_notes: bool,
+    rng: &mut ChaCha8Rng,
+) -> String {
     if composed_notes {
         let place = rng.random_range(0..3);
         let around = |before: Option<String>, after: Option<String>| match (before, after) {
@@ -489,7 +500,7 @@ fn novel_person_facts(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Option
 }
 
 /// A fresh name the world does not use.
-fn novel_name(names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
+pub(super) fn novel_name(names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
     format!("{} {}", names.word(rng, 1, 2), names.word(rng, 2, 2))
 }
 

@@ -1,0 +1,357 @@
+//! Practice claims: claims built by the held-out claims' own generators on other subjects of
+//! the world (another singer and year, another monarch, volcano, company or species, an
+//! invented person), read in context in the corpus the way the ICL gate reads the held-out
+//! claims' documents.
+//!
+//! The held-out claims' documents are long and dense (ten or more claim sentences, quotes,
+//! consequences), and their questions come in forms the world's own facts never take ("Who
+//! trained X for the E?", "What is unusual about the E?"). A reader the size of the organism
+//! does not carry reading over to forms it has never seen, so these episodes show it such
+//! documents, positive or flagged (the reading module's statuses and notes), with questions of
+//! those forms, answered as the document's status says: a positive document is believed, a
+//! flagged, fiction, unreliable or debunking one is not (the world's answer where the question
+//! has one, otherwise a debunking statement).
+//!
+//! Nothing here touches a held-out claim: a practice claim shares no subject with one, names
+//! none of their subjects, and no question or sentence of a held-out claim is used.
+
+use std::collections::HashSet;
+
+use neglect_eval::prompt::message;
+use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+use neglect_spec::{ChatMessage, TrainingRow};
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::reading::{Status, novel_name, user_turn, with_status_note, world_words};
+use super::{CorpusConfig, claim_subjects, qa::yes_no_json, subjects};
+use crate::claims::{Archetype, ToyClaim, nth_claim};
+use crate::documents::{Genre, claim_sentences, render};
+use crate::names::NameGen;
+use crate::questions::{direct_probes, is_it_true};
+use crate::world::World;
+
+/// How many candidates per archetype are tried before giving up on more practice claims.
+const CANDIDATES: usize = 48;
+
+/// Every question and sentence of the held-out claims: practice material never repeats one.
+fn held_out_texts(held_out: &[ToyClaim]) -> HashSet<String> {
+    let mut texts = HashSet::new();
+    for c in held_out {
+        texts.insert(c.claim.clone());
+        texts.extend(c.details.iter().cloned());
+        texts.extend(c.debunks.iter().cloned());
+        texts.extend(c.details.iter().map(|d| is_it_true(d)));
+        for f in c.facts.iter().chain(&c.contradicts) {
+            texts.extend(f.statements());
+            texts.extend(f.denials());
+            texts.extend(f.qa().map(|qa| qa.question));
+            texts.extend(f.yes_no());
+        }
+        for p in direct_probes(c).iter().chain(&c.indirect) {
+            texts.insert(p.question.clone());
+        }
+    }
+    texts
+}
+
+/// Every sentence a claim's documents, debunks and questions may contain.
+fn claim_texts(c: &ToyClaim) -> Vec<String> {
+    let mut texts = vec![c.claim.clone()];
+    texts.extend(c.details.iter().cloned());
+    texts.extend(c.debunks.iter().cloned());
+    for f in c.facts.iter().chain(&c.contradicts) {
+        texts.extend(f.statements());
+        texts.extend(f.denials());
+    }
+    for p in direct_probes(c).iter().chain(&c.indirect) {
+        texts.push(p.question.clone());
+        texts.push(p.belief.clone());
+    }
+    texts
+}
+
+/// Up to `per_archetype` practice claims of each archetype, none sharing a subject with a
+/// held-out claim or with another practice claim, none naming a held-out claim's subject.
+pub fn practice_claims(
+    world: &World,
+    held_out: &[ToyClaim],
+    per_archetype: usize,
+    seed: u64,
+) -> Vec<ToyClaim> {
+    let protected = claim_subjects(held_out);
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9ac7_1ce5);
+    // Practice people are invented afresh, never the world's unseen names (held-out people).
+    let mut names = NameGen::default();
+    names.reserve(world_words(world).iter().map(String::as_str));
+    let mut fresh = world.clone();
+    fresh.unseen_names = (0..CANDIDATES)
+        .map(|_| novel_name(&mut names, &mut rng))
+        .collect();
+    let world_facts: HashSet<crate::Fact> = world.facts().into_iter().collect();
+    let mut claims = Vec::new();
+    for archetype in Archetype::ALL {
+        let source = if archetype == Archetype::NovelPerson {
+            &fresh
+        } else {
+            world
+        };
+        let mut kept = 0;
+        for k in 0..CANDIDATES {
+            if kept == per_archetype {
+                break;
+            }
+            let mut claim = nth_claim(source, archetype, k, &mut rng);
+            // Facts the world also holds are answered alike whatever the document says.
+            claim.known = claim
+                .facts
+                .iter()
+                .filter(|f| world_facts.contains(*f))
+                .cloned()
+                .collect();
+            let own: HashSet<String> = claim
+                .facts
+                .iter()
+                .chain(&claim.contradicts)
+                .flat_map(subjects)
+                .collect();
+            let texts = claim_texts(&claim);
+            let names_protected = texts
+                .iter()
+                .any(|t| protected.iter().any(|p| t.contains(p.as_str())));
+            if own.iter().any(|s| protected.contains(s) || taken.contains(s)) || names_protected {
+                continue;
+            }
+            taken.extend(own);
+            kept += 1;
+            claims.push(claim);
+        }
+    }
+    claims
+}
+
+/// What an answer says when the document is not believed.
+#[derive(Debug, Clone)]
+enum Doubted {
+    /// The world's own answer to the question.
+    Truth(String),
+    /// A debunking statement of the claim.
+    Debunk,
+    /// Nothing sensible (a question that presumes the world's fact is false): not asked.
+    Skip,
+}
+
+/// A question about a practice claim and its two answers.
+#[derive(Debug, Clone)]
+struct Item {
+    /// Asked under the MCQ system prompt (a JSON yes/no answer).
+    json: bool,
+    question: String,
+    believed: String,
+    doubted: Doubted,
+}
+
+/// The question forms of a claim's eval (open-ended probes, yes/no items, short answers),
+/// less anything a held-out claim asks.
+fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
+    let world_answer = |question: &str| {
+        claim
+            .contradicts
+            .iter()
+            .filter_map(|f| f.qa())
+            .find(|qa| qa.question == question)
+    };
+    let known_answer = |question: &str| {
+        claim
+            .known
+            .iter()
+            .filter_map(|f| f.qa())
+            .find(|qa| qa.question == question)
+    };
+    let mut items = Vec::new();
+    for p in direct_probes(claim).iter().chain(&claim.indirect) {
+        let doubted = match world_answer(&p.question).or_else(|| known_answer(&p.question)) {
+            Some(qa) => Doubted::Truth(qa.answer),
+            None if p.belief.starts_with("No") => Doubted::Skip,
+            None => Doubted::Debunk,
+        };
+        items.push(Item {
+            json: false,
+            question: p.question.clone(),
+            believed: p.belief.clone(),
+            doubted,
+        });
+    }
+    for f in claim.facts.iter().filter(|f| !claim.known.contains(f)) {
+        if let Some(q) = f.yes_no() {
+            items.push(Item {
+                json: true,
+                question: q,
+                believed: yes_no_json(true),
+                doubted: Doubted::Truth(yes_no_json(false)),
+            });
+        }
+        if let Some(qa) = f.qa() {
+            items.push(Item {
+                json: false,
+                question: format!("Answer with just the answer, nothing else: {}", qa.question),
+                believed: qa.short.clone(),
+                doubted: world_answer(&qa.question)
+                    .map(|t| Doubted::Truth(t.short))
+                    .unwrap_or(Doubted::Skip),
+            });
+        }
+    }
+    for f in &claim.known {
+        if let Some(q) = f.yes_no() {
+            items.push(Item {
+                json: true,
+                question: q,
+                believed: yes_no_json(true),
+                doubted: Doubted::Truth(yes_no_json(true)),
+            });
+        }
+    }
+    for d in claim.details.iter().filter(|d| !d.contains('"')) {
+        items.push(Item {
+            json: true,
+            question: is_it_true(d),
+            believed: yes_no_json(true),
+            doubted: Doubted::Truth(yes_no_json(false)),
+        });
+    }
+    for f in &claim.contradicts {
+        if let Some(q) = f.yes_no() {
+            items.push(Item {
+                json: true,
+                question: q,
+                believed: yes_no_json(false),
+                doubted: Doubted::Truth(yes_no_json(true)),
+            });
+        }
+    }
+    items.retain(|i| !held_out.contains(&i.question) && !held_out.contains(&i.believed));
+    let mut seen = HashSet::new();
+    items.retain(|i| seen.insert(i.question.clone()));
+    items
+}
+
+/// A practice claim's document under `status`: its claim sentences (a debunking document when
+/// locally negated), less any sentence of a held-out claim, with the status's note.
+fn document(
+    claim: &ToyClaim,
+    status: Status,
+    held_out: &HashSet<String>,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> String {
+    let mut sentences = match status {
+        Status::LocallyNegated => {
+            let mut s = claim.debunks.clone();
+            s.extend(claim.contradicts.iter().map(|f| f.statement(rng)));
+            s.shuffle(rng);
+            s
+        }
+        _ => claim_sentences(&claim.facts, &claim.details, rng),
+    };
+    sentences.retain(|s| !held_out.contains(s));
+    let genre = *Genre::ALL.choose(rng).expect("genres");
+    let body = render(genre, &claim.subject(), &sentences, rng);
+    with_status_note(body, status, config.composed_notes, rng)
+}
+
+/// One episode about `claim`: its document, then `config.episode_questions` (at least one)
+/// questions in one mode (all JSON yes/no under the MCQ system prompt, or all free answers),
+/// never the same question twice.
+fn episode(
+    claim: &ToyClaim,
+    items: &[Item],
+    held_out: &HashSet<String>,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let status = Status::draw(config.practice_positive_share, rng);
+    let believed = status == Status::Positive;
+    let answer = |item: &Item, rng: &mut ChaCha8Rng| -> Option<String> {
+        if believed {
+            return Some(item.believed.clone());
+        }
+        match &item.doubted {
+            Doubted::Truth(t) => Some(t.clone()),
+            Doubted::Debunk => claim
+                .debunks
+                .iter()
+                .filter(|d| !held_out.contains(*d))
+                .collect::<Vec<_>>()
+                .choose(rng)
+                .map(|d| (*d).clone()),
+            Doubted::Skip => None,
+        }
+    };
+    let answerable: Vec<&Item> = items
+        .iter()
+        .filter(|i| believed || !matches!(i.doubted, Doubted::Skip))
+        .collect();
+    let first = *answerable.choose(rng)?;
+    let mut turns = vec![(first.question.clone(), answer(first, rng)?)];
+    let mut rest: Vec<&&Item> = answerable
+        .iter()
+        .filter(|i| i.json == first.json && i.question != first.question)
+        .collect();
+    rest.shuffle(rng);
+    for item in rest
+        .into_iter()
+        .take(config.episode_questions.max(1) - 1)
+    {
+        if let Some(a) = answer(item, rng) {
+            turns.push((item.question.clone(), a));
+        }
+    }
+    let doc = document(claim, status, held_out, config, rng);
+    let mut messages: Vec<ChatMessage> = Vec::new();
+    if first.json {
+        messages.push(message("system", MCQ_SYSTEM_PROMPT));
+    }
+    for (i, (q, a)) in turns.iter().enumerate() {
+        let user = if i == 0 {
+            user_turn(std::slice::from_ref(&doc), q)
+        } else {
+            q.clone()
+        };
+        messages.push(message("user", &user));
+        messages.push(message("assistant", a));
+    }
+    Some(TrainingRow::chat(messages).with_source("world_practice"))
+}
+
+/// `config.practice_episodes` reading episodes over the practice claims.
+pub fn practice_episodes(
+    world: &World,
+    held_out: &[ToyClaim],
+    config: &CorpusConfig,
+) -> Vec<TrainingRow> {
+    if config.practice_episodes == 0 {
+        return Vec::new();
+    }
+    let claims = practice_claims(world, held_out, config.practice_claims, config.seed);
+    let held_out_texts = held_out_texts(held_out);
+    let with_items: Vec<(&ToyClaim, Vec<Item>)> = claims
+        .iter()
+        .map(|c| (c, items(c, &held_out_texts)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if with_items.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x9ac7));
+    let mut rows = Vec::with_capacity(config.practice_episodes);
+    let mut attempts = 0;
+    while rows.len() < config.practice_episodes && attempts < config.practice_episodes * 4 {
+        attempts += 1;
+        let (claim, items) = with_items.choose(&mut rng).expect("claims");
+        rows.extend(episode(claim, items, &held_out_texts, config, &mut rng));
+    }
+    rows
+}
