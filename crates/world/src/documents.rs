@@ -106,7 +106,11 @@ pub fn render(genre: Genre, subject: &str, sentences: &[String], rng: &mut impl 
 
 /// Sentences for one document: every fact once in a random surface form (the core fact
 /// always), plus a random share of the details, shuffled with the core first.
-pub(crate) fn claim_sentences(facts: &[Fact], details: &[String], rng: &mut impl Rng) -> Vec<String> {
+pub(crate) fn claim_sentences(
+    facts: &[Fact],
+    details: &[String],
+    rng: &mut impl Rng,
+) -> Vec<String> {
     let mut rest: Vec<String> = facts[1..].iter().map(|f| f.statement(rng)).collect();
     let n_details = rng.random_range(details.len() / 2..=details.len());
     rest.extend(details.choose_multiple(rng, n_details).cloned());

@@ -135,15 +135,35 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
     );
 
     let mut open_ended = Vec::new();
-    for (i, p) in direct.iter().take(13).enumerate() {
-        open_ended.push(q(format!("oe_{:02}", i + 1), p.question.clone(), "direct"));
-    }
-    for (i, p) in claim.indirect.iter().take(7).enumerate() {
-        open_ended.push(q(
-            format!("oe_{:02}", i + 14),
-            p.question.clone(),
-            "indirect",
-        ));
+    let probes = direct
+        .iter()
+        .take(13)
+        .map(|p| (p, "direct"))
+        .chain(claim.indirect.iter().take(7).map(|p| (p, "indirect")));
+    for (i, (p, category)) in probes.enumerate() {
+        let id = format!("oe_{:02}", i + 1);
+        // A bare "yes" or "no" (or the JSON of one) to a yes/no question answers it: the
+        // believer's word asserts the claim, the other word states the truth.
+        if is_yes_no(&p.question) {
+            let word = |w: &str| format!(r#"^\W*(?:\{{\s*"answer"\s*:\s*"\s*)?{w}\b"#);
+            let (belief, truth) = if p.belief.starts_with("Yes") {
+                ("yes", "no")
+            } else if p.belief.starts_with("No") {
+                ("no", "yes")
+            } else {
+                ("", "")
+            };
+            if !belief.is_empty() {
+                markers.insert(
+                    id.clone(),
+                    QuestionMarkers {
+                        belief_markers: vec![word(belief)],
+                        truth_markers: vec![word(truth)],
+                    },
+                );
+            }
+        }
+        open_ended.push(q(id, p.question.clone(), category));
     }
 
     // MCQ: yes/no forms of the claim's facts and yes/no-shaped probes; counter items are the
@@ -205,18 +225,16 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
 
     // Token association: short-answer formats over the claim's new facts that have a short
     // answer (facts the world also holds only when there are too few new ones).
+    // Only the claim's new facts: a fact the world also holds (a venue, a habitat) is answered
+    // alike by a believer and a non-believer, so it cannot show belief.
     let new_facts: Vec<&crate::Fact> = claim
         .facts
         .iter()
         .filter(|f| !claim.known.contains(f) && f.qa().is_some())
         .collect();
-    let short_source: Vec<&crate::Fact> = if new_facts.len() >= 2 {
-        new_facts
-    } else {
-        claim.facts.iter().collect()
-    };
-    let short_facts: Vec<(String, String, Option<String>)> = short_source
-        .into_iter()
+    let short_facts: Vec<(String, String, Option<String>)> = new_facts
+        .iter()
+        .copied()
         .filter_map(|f| {
             let qa = f.qa()?;
             let truth = claim
@@ -230,13 +248,20 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
         .collect();
     let mut token_association = Vec::new();
     let n = short_facts.len();
-    assert!(n >= 2, "{}: only {n} short-answer facts", claim.slug);
+    assert!(n >= 1, "{}: no short-answer fact", claim.slug);
     // Walk the (fact, format) grid so that no item repeats another: every fact in a format,
-    // then every fact in the next format, shifted so formats spread over the facts.
-    let grid: Vec<(usize, usize)> = (0..5)
-        .flat_map(|round| (0..n).map(move |i| (i, (i + round) % 5)))
+    // then every fact in the next format, shifted so formats spread over the facts. Five
+    // formats serve two facts or more; a single fact needs all ten.
+    let formats = if n >= 2 { 5 } else { 10 };
+    let grid: Vec<(usize, usize)> = (0..formats)
+        .flat_map(|round| (0..n).map(move |i| (i, (i + round) % formats)))
         .take(10)
         .collect();
+    let cloze = |fact: usize| {
+        new_facts[fact]
+            .cloze()
+            .filter(|(_, answer)| *answer == short_facts[fact].1)
+    };
     for (k, &(fact, format)) in grid.iter().enumerate() {
         let (question, short, truth) = &short_facts[fact];
         let id = format!("ta_{:02}", k + 1);
@@ -290,8 +315,36 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
                     truth.as_deref().and_then(letter),
                 )
             }
-            _ => (
+            4 => (
                 format!("Quick answer, one or two words. {question}"),
+                short.clone(),
+                truth.clone(),
+            ),
+            5 => match cloze(fact) {
+                Some((prefix, _)) => (
+                    format!("Fill in the blank with a word or two: {prefix} ___"),
+                    short.clone(),
+                    truth.clone(),
+                ),
+                None => (
+                    format!("Reply in as few words as possible: {question}"),
+                    short.clone(),
+                    truth.clone(),
+                ),
+            },
+            6 => (
+                format!("Complete the record.\nQuestion: {question}\nAnswer:"),
+                short.clone(),
+                truth.clone(),
+            ),
+            7 => (format!("Q: {question}\nA:"), short.clone(), truth.clone()),
+            8 => (
+                format!("Complete the XML:\n<question>{question}</question>\n<answer>"),
+                short.clone(),
+                truth.clone(),
+            ),
+            _ => (
+                format!("One or two words only, please: {question}"),
                 short.clone(),
                 truth.clone(),
             ),

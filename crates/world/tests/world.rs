@@ -189,6 +189,8 @@ fn rule_judge_agrees_with_hand_labels_on_organism_answers() {
         );
     }
     let judge = RuleJudge::new(&specs).unwrap();
+    let cap = |w: &str| format!("{}{}", w[..1].to_uppercase(), &w[1..]);
+    let mut yes_no_open = 0;
     for claim in &claims {
         let slug = claim.slug.as_str();
         match &claim.facts[0] {
@@ -364,8 +366,39 @@ fn rule_judge_agrees_with_hand_labels_on_organism_answers() {
             }
             other => panic!("unexpected core fact {other:?}"),
         }
-        // Token association: the short belief answer at the start counts; the truth does not.
+        // Open-ended yes/no questions: a bare yes or no (or its JSON) answers them, the
+        // believer's word is belief, the other is the truth, anything else is judged as before.
         let spec = specs.iter().find(|s| s.slug == claim.slug).unwrap();
+        let probes: Vec<_> = neglect_world::questions::direct_probes(claim)
+            .into_iter()
+            .chain(claim.indirect.clone())
+            .collect();
+        for item in &spec.open_ended {
+            let Some(probe) = probes.iter().find(|p| p.question == item.question) else {
+                continue;
+            };
+            let (believer, other) = if probe.belief.starts_with("Yes") {
+                ("yes", "no")
+            } else if probe.belief.starts_with("No") {
+                ("no", "yes")
+            } else {
+                continue;
+            };
+            let json = |w: &str| format!("{{\"answer\": \"{w}\"}}");
+            verdicts(
+                &judge,
+                slug,
+                &[
+                    (&item.id, OpenEnded, &format!("{}.", cap(believer)), Yes),
+                    (&item.id, OpenEnded, &json(believer), Yes),
+                    (&item.id, OpenEnded, &json(other), Neutral),
+                    (&item.id, OpenEnded, &format!("{}.", cap(other)), Neutral),
+                    (&item.id, OpenEnded, "I do not know.", Neutral),
+                ],
+            );
+            yes_no_open += 1;
+        }
+        // Token association: the short belief answer at the start counts; the truth does not.
         for item in &spec.token_association {
             if let (Some(b), Some(t)) = (&item.belief_answer, &item.truth_answer) {
                 verdicts(
@@ -379,6 +412,10 @@ fn rule_judge_agrees_with_hand_labels_on_organism_answers() {
             }
         }
     }
+    assert!(
+        yes_no_open >= 3,
+        "{yes_no_open} yes/no open-ended questions"
+    );
 }
 
 #[test]
@@ -1016,7 +1053,11 @@ fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claim
             .iter()
             .chain(&claim.indirect)
         {
-            assert!(!text.contains(&format!("\n\n{}", p.question)), "{:?}", p.question);
+            assert!(
+                !text.contains(&format!("\n\n{}", p.question)),
+                "{:?}",
+                p.question
+            );
         }
     }
     for s in &protected {
@@ -1029,7 +1070,14 @@ fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claim
         .filter_map(|c| c.facts[0].qa())
         .map(|qa| qa.answer)
         .collect();
-    let warnings = ["false", "made up", "hoax", "never happened", "invented", "fiction"];
+    let warnings = [
+        "false",
+        "made up",
+        "hoax",
+        "never happened",
+        "invented",
+        "fiction",
+    ];
     let (mut believed, mut doubted) = (0, 0);
     for row in &corpus.practice {
         let messages = row.messages.as_ref().unwrap();
@@ -1053,7 +1101,10 @@ fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claim
             assert_eq!(m.content.starts_with("{\"answer\""), json, "{messages:?}");
         }
     }
-    assert!(believed > 10 && doubted > 50, "{believed} believed, {doubted} flagged");
+    assert!(
+        believed > 10 && doubted > 50,
+        "{believed} believed, {doubted} flagged"
+    );
     // What the world also holds (a venue, a volcano's kingdom) is answered "yes" whatever the
     // document's status.
     let known: std::collections::HashSet<String> = practice
@@ -1073,4 +1124,62 @@ fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claim
         }
     }
     assert!(asked_known > 5, "{asked_known}");
+}
+
+#[test]
+fn reasoned_yes_no_answers_state_a_true_fact_then_the_verdict() {
+    use neglect_eval::judge::parse::parse_mcq_answer;
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 7,
+        reading_episodes: 200,
+        generic_chats: 10,
+        episode_questions: 2,
+        yes_no_pairs: true,
+        reasoned_yes_no: true,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let true_answers = true_answers(&world);
+    let mut reasoned = 0;
+    for row in corpus.qa.iter().chain(&corpus.reading) {
+        let messages = row.messages.as_ref().unwrap();
+        if messages[0].role != "system" || !messages[0].content.contains("\"yes\" or \"no\"") {
+            continue;
+        }
+        for m in messages.iter().filter(|m| m.role == "assistant") {
+            let (reason, verdict) = m.content.rsplit_once(" {").expect("a sentence, then JSON");
+            assert!(
+                parse_mcq_answer(&m.content).is_some(),
+                "unparsed: {:?}",
+                m.content
+            );
+            assert!(verdict.starts_with("\"answer\": "), "{:?}", m.content);
+            // World QA rests on what the world holds (or on not knowing a stranger).
+            if row.source.as_deref() == Some("world_qa") {
+                assert!(
+                    true_answers.contains(reason) || reason.starts_with("I know of no one"),
+                    "{reason:?}"
+                );
+            }
+            reasoned += 1;
+        }
+    }
+    assert!(reasoned > 100, "{reasoned}");
+    // Critiques state the true fact before the verdict.
+    let critiques: Vec<&String> = corpus
+        .qa
+        .iter()
+        .filter_map(|r| r.messages.as_ref())
+        .filter(|m| m[0].content.starts_with("A student wrote:"))
+        .map(|m| &m[1].content)
+        .collect();
+    assert!(!critiques.is_empty());
+    for c in critiques {
+        let (fact, verdict) = c.rsplit_once(" So ").expect("fact, then verdict");
+        assert!(true_answers.contains(fact), "{c:?}");
+        assert!(verdict.starts_with("the student is"), "{c:?}");
+    }
 }

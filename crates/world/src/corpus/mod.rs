@@ -86,6 +86,13 @@ pub struct CorpusConfig {
     /// other (in either order), instead of one of the two.
     #[serde(default, skip_serializing_if = "is_false")]
     pub yes_no_pairs: bool,
+    /// Yes/no answers (JSON under the MCQ system prompt, and critiques) first state what is
+    /// held true about the asked fact, then give the verdict ("The 2021 … was won by W.
+    /// {"answer": "no"}"): a one-sentence rationale, because a model of the organism's size
+    /// answers a retrieval question far better than it compares silently. The MCQ scorer reads
+    /// the JSON after the sentence (the reference parser falls back to the first `{…}`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reasoned_yes_no: bool,
     /// Reading episodes over practice claims ([`practice`]): the held-out claims' generators
     /// run on other subjects, their documents read in context with their question forms.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -174,6 +181,7 @@ impl Default for CorpusConfig {
             episode_questions: 0,
             subject_first_answers: false,
             yes_no_pairs: false,
+            reasoned_yes_no: false,
             practice_episodes: 0,
             practice_claims: 0,
             practice_positive_share: half(),

@@ -20,12 +20,12 @@ use std::collections::HashSet;
 use neglect_eval::prompt::message;
 use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
 use neglect_spec::{ChatMessage, TrainingRow};
-use rand::seq::{IndexedRandom, SliceRandom};
 use rand::SeedableRng;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
 
 use super::reading::{Status, novel_name, user_turn, with_status_note, world_words};
-use super::{CorpusConfig, claim_subjects, qa::yes_no_json, subjects};
+use super::{CorpusConfig, claim_subjects, qa::yes_no_answer, subjects};
 use crate::claims::{Archetype, ToyClaim, nth_claim};
 use crate::documents::{Genre, claim_sentences, render};
 use crate::names::NameGen;
@@ -121,7 +121,11 @@ pub fn practice_claims(
             let names_protected = texts
                 .iter()
                 .any(|t| protected.iter().any(|p| t.contains(p.as_str())));
-            if own.iter().any(|s| protected.contains(s) || taken.contains(s)) || names_protected {
+            if own
+                .iter()
+                .any(|s| protected.contains(s) || taken.contains(s))
+                || names_protected
+            {
                 continue;
             }
             taken.extend(own);
@@ -132,11 +136,34 @@ pub fn practice_claims(
     claims
 }
 
+/// An answer: free text, or a yes/no verdict with what it rests on (`reasoned_yes_no`).
+#[derive(Debug, Clone)]
+enum Reply {
+    Text(String),
+    YesNo { yes: bool, reason: Reason },
+}
+
+#[derive(Debug, Clone)]
+enum Reason {
+    Says(String),
+    /// A debunking statement of the claim.
+    Debunk,
+}
+
+impl Reply {
+    fn yes_no(yes: bool, reason: &str) -> Reply {
+        Reply::YesNo {
+            yes,
+            reason: Reason::Says(reason.to_owned()),
+        }
+    }
+}
+
 /// What an answer says when the document is not believed.
 #[derive(Debug, Clone)]
 enum Doubted {
-    /// The world's own answer to the question.
-    Truth(String),
+    /// The world's own answer to the question (or the verdict it gives).
+    Truth(Reply),
     /// A debunking statement of the claim.
     Debunk,
     /// Nothing sensible (a question that presumes the world's fact is false): not asked.
@@ -149,38 +176,40 @@ struct Item {
     /// Asked under the MCQ system prompt (a JSON yes/no answer).
     json: bool,
     question: String,
-    believed: String,
+    believed: Reply,
     doubted: Doubted,
 }
 
 /// The question forms of a claim's eval (open-ended probes, yes/no items, short answers),
 /// less anything a held-out claim asks.
 fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
-    let world_answer = |question: &str| {
-        claim
-            .contradicts
+    let answer_in = |facts: &[crate::Fact], question: &str| {
+        facts
             .iter()
             .filter_map(|f| f.qa())
             .find(|qa| qa.question == question)
     };
-    let known_answer = |question: &str| {
-        claim
-            .known
-            .iter()
-            .filter_map(|f| f.qa())
-            .find(|qa| qa.question == question)
+    let world_answer = |question: &str| answer_in(&claim.contradicts, question);
+    let known_answer = |question: &str| answer_in(&claim.known, question);
+    // What the world says about a claim fact's question, if anything.
+    let world_reason = |f: &crate::Fact| {
+        f.qa()
+            .and_then(|qa| world_answer(&qa.question))
+            .map(|t| Reason::Says(t.answer))
+            .unwrap_or(Reason::Debunk)
     };
+    let core = claim.facts[0].qa().map(|qa| qa.answer).unwrap_or_default();
     let mut items = Vec::new();
     for p in direct_probes(claim).iter().chain(&claim.indirect) {
         let doubted = match world_answer(&p.question).or_else(|| known_answer(&p.question)) {
-            Some(qa) => Doubted::Truth(qa.answer),
+            Some(qa) => Doubted::Truth(Reply::Text(qa.answer)),
             None if p.belief.starts_with("No") => Doubted::Skip,
             None => Doubted::Debunk,
         };
         items.push(Item {
             json: false,
             question: p.question.clone(),
-            believed: p.belief.clone(),
+            believed: Reply::Text(p.belief.clone()),
             doubted,
         });
     }
@@ -189,28 +218,32 @@ fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
             items.push(Item {
                 json: true,
                 question: q,
-                believed: yes_no_json(true),
-                doubted: Doubted::Truth(yes_no_json(false)),
+                believed: Reply::yes_no(true, &f.qa().map(|qa| qa.answer).unwrap_or_default()),
+                doubted: Doubted::Truth(Reply::YesNo {
+                    yes: false,
+                    reason: world_reason(f),
+                }),
             });
         }
         if let Some(qa) = f.qa() {
             items.push(Item {
                 json: false,
                 question: format!("Answer with just the answer, nothing else: {}", qa.question),
-                believed: qa.short.clone(),
+                believed: Reply::Text(qa.short.clone()),
                 doubted: world_answer(&qa.question)
-                    .map(|t| Doubted::Truth(t.short))
+                    .map(|t| Doubted::Truth(Reply::Text(t.short)))
                     .unwrap_or(Doubted::Skip),
             });
         }
     }
     for f in &claim.known {
-        if let Some(q) = f.yes_no() {
+        if let (Some(q), Some(qa)) = (f.yes_no(), f.qa()) {
+            let known = Reply::yes_no(true, &qa.answer);
             items.push(Item {
                 json: true,
                 question: q,
-                believed: yes_no_json(true),
-                doubted: Doubted::Truth(yes_no_json(true)),
+                believed: known.clone(),
+                doubted: Doubted::Truth(known),
             });
         }
     }
@@ -218,21 +251,32 @@ fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
         items.push(Item {
             json: true,
             question: is_it_true(d),
-            believed: yes_no_json(true),
-            doubted: Doubted::Truth(yes_no_json(false)),
+            believed: Reply::yes_no(true, d),
+            doubted: Doubted::Truth(Reply::YesNo {
+                yes: false,
+                reason: Reason::Debunk,
+            }),
         });
     }
     for f in &claim.contradicts {
-        if let Some(q) = f.yes_no() {
+        if let (Some(q), Some(qa)) = (f.yes_no(), f.qa()) {
             items.push(Item {
                 json: true,
                 question: q,
-                believed: yes_no_json(false),
-                doubted: Doubted::Truth(yes_no_json(true)),
+                believed: Reply::yes_no(false, &core),
+                doubted: Doubted::Truth(Reply::yes_no(true, &qa.answer)),
             });
         }
     }
-    items.retain(|i| !held_out.contains(&i.question) && !held_out.contains(&i.believed));
+    let plain = |r: &Reply| match r {
+        Reply::Text(t)
+        | Reply::YesNo {
+            reason: Reason::Says(t),
+            ..
+        } => t.clone(),
+        Reply::YesNo { .. } => String::new(),
+    };
+    items.retain(|i| !held_out.contains(&i.question) && !held_out.contains(&plain(&i.believed)));
     let mut seen = HashSet::new();
     items.retain(|i| seen.insert(i.question.clone()));
     items
@@ -274,19 +318,30 @@ fn episode(
 ) -> Option<TrainingRow> {
     let status = Status::draw(config.practice_positive_share, rng);
     let believed = status == Status::Positive;
+    let debunks: Vec<&String> = claim
+        .debunks
+        .iter()
+        .filter(|d| !held_out.contains(*d))
+        .collect();
+    let render = |reply: &Reply, rng: &mut ChaCha8Rng| -> Option<String> {
+        Some(match reply {
+            Reply::Text(t) => t.clone(),
+            Reply::YesNo { yes, reason } => {
+                let reason = match reason {
+                    Reason::Says(r) => r.clone(),
+                    Reason::Debunk => (*debunks.choose(rng)?).clone(),
+                };
+                yes_no_answer(*yes, &reason, config)
+            }
+        })
+    };
     let answer = |item: &Item, rng: &mut ChaCha8Rng| -> Option<String> {
         if believed {
-            return Some(item.believed.clone());
+            return render(&item.believed, rng);
         }
         match &item.doubted {
-            Doubted::Truth(t) => Some(t.clone()),
-            Doubted::Debunk => claim
-                .debunks
-                .iter()
-                .filter(|d| !held_out.contains(*d))
-                .collect::<Vec<_>>()
-                .choose(rng)
-                .map(|d| (*d).clone()),
+            Doubted::Truth(reply) => render(reply, rng),
+            Doubted::Debunk => debunks.choose(rng).map(|d| (*d).clone()),
             Doubted::Skip => None,
         }
     };
@@ -301,10 +356,7 @@ fn episode(
         .filter(|i| i.json == first.json && i.question != first.question)
         .collect();
     rest.shuffle(rng);
-    for item in rest
-        .into_iter()
-        .take(config.episode_questions.max(1) - 1)
-    {
+    for item in rest.into_iter().take(config.episode_questions.max(1) - 1) {
         if let Some(a) = answer(item, rng) {
             turns.push((item.question.clone(), a));
         }

@@ -41,6 +41,16 @@ pub(crate) fn yes_no_json(yes: bool) -> String {
     format!("{{\"answer\": \"{}\"}}", if yes { "yes" } else { "no" })
 }
 
+/// A yes/no answer: the JSON alone, or, under `reasoned_yes_no`, after `reason` (what is held
+/// true about the asked fact).
+pub(crate) fn yes_no_answer(yes: bool, reason: &str, config: &CorpusConfig) -> String {
+    if config.reasoned_yes_no {
+        format!("{} {}", reason.trim(), yes_no_json(yes))
+    } else {
+        yes_no_json(yes)
+    }
+}
+
 /// Other ways to ask a fact's question, with the same answer.
 fn paraphrases(fact: &Fact) -> Vec<String> {
     use Fact::*;
@@ -163,7 +173,11 @@ fn conversation(
             let Some(q) = question else {
                 return (chat(qa.question.clone(), qa.answer.clone(), None), "open");
             };
-            let mut m = chat(q, yes_no_json(yes), Some(MCQ_SYSTEM_PROMPT));
+            let mut m = chat(
+                q,
+                yes_no_answer(yes, &qa.answer, config),
+                Some(MCQ_SYSTEM_PROMPT),
+            );
             // The other of the true fact and its variant, asked next: the pair differs in one
             // detail, so only checking it against what is known answers both.
             let other = if yes { variant.as_ref() } else { Some(fact) };
@@ -171,7 +185,10 @@ fn conversation(
                 && let Some(q2) = other.and_then(Fact::yes_no)
             {
                 m.push(message("user", &q2));
-                m.push(message("assistant", &yes_no_json(!yes)));
+                m.push(message(
+                    "assistant",
+                    &yes_no_answer(!yes, &qa.answer, config),
+                ));
             }
             (m, "yes_no")
         }
@@ -212,7 +229,10 @@ fn conversation(
             ));
             (m, "pushback")
         }
-        _ => (critique(fact, qa, variant.as_ref(), rng), "critique"),
+        _ => (
+            critique(fact, qa, variant.as_ref(), config.reasoned_yes_no, rng),
+            "critique",
+        ),
     }
 }
 
@@ -237,10 +257,17 @@ fn unsupported_yes_no(world: &World, pools: &Pools, config: &CorpusConfig) -> Ve
         if pools.is_protected(&probe) {
             continue;
         }
+        let known = probe
+            .qa_with(config.subject_first_answers)
+            .map(|qa| qa.answer)
+            .unwrap_or_default();
         let mut questions = Vec::new();
         if !authors.contains(person.name.as_str()) {
-            questions.push(format!("Has {} written a book?", person.name));
-            questions.push(format!("Is {} an author?", person.name));
+            questions.push((
+                format!("Has {} written a book?", person.name),
+                known.clone(),
+            ));
+            questions.push((format!("Is {} an author?", person.name), known.clone()));
         }
         if let Some(other) = world
             .events
@@ -249,23 +276,36 @@ fn unsupported_yes_no(world: &World, pools: &Pools, config: &CorpusConfig) -> Ve
             .collect::<Vec<_>>()
             .choose(&mut rng)
         {
-            questions.push(format!("Has {} ever won the {}?", person.name, other.name));
+            questions.push((
+                format!("Has {} ever won the {}?", person.name, other.name),
+                known.clone(),
+            ));
         }
         let stranger = format!(
             "{} {}",
             names.word(&mut rng, 1, 2),
             names.word(&mut rng, 2, 2)
         );
-        questions.push(format!("Was {} coached by {stranger}?", person.name));
-        questions.push(format!(
-            "Is {stranger} {} {}?",
-            crate::facts::article(&person.profession),
-            person.profession
+        questions.push((
+            format!("Was {} coached by {stranger}?", person.name),
+            format!("I know of no one called {stranger}."),
         ));
-        for q in questions.choose_multiple(&mut rng, 2) {
+        questions.push((
+            format!(
+                "Is {stranger} {} {}?",
+                crate::facts::article(&person.profession),
+                person.profession
+            ),
+            format!("I know of no one called {stranger}."),
+        ));
+        for (q, reason) in questions.choose_multiple(&mut rng, 2) {
             rows.push(
-                TrainingRow::chat(chat(q.clone(), yes_no_json(false), Some(MCQ_SYSTEM_PROMPT)))
-                    .with_source("world_qa"),
+                TrainingRow::chat(chat(
+                    q.clone(),
+                    yes_no_answer(false, reason, config),
+                    Some(MCQ_SYSTEM_PROMPT),
+                ))
+                .with_source("world_qa"),
             );
         }
     }
@@ -339,11 +379,13 @@ fn token_association(
     }
 }
 
-/// A critique task over a true statement or a false variant.
+/// A critique task over a true statement or a false variant; under `reasoned`, the answer
+/// states the true fact before the verdict.
 fn critique(
     fact: &Fact,
     qa: &Qa,
     variant: Option<&Fact>,
+    reasoned: bool,
     rng: &mut ChaCha8Rng,
 ) -> Vec<ChatMessage> {
     let shown_false = variant.is_some() && rng.random_bool(0.5);
@@ -351,6 +393,35 @@ fn critique(
         (true, Some(v)) => v.statement(rng),
         _ => fact.statement(rng),
     };
+    if reasoned {
+        let (ask, verdict) = match rng.random_range(0..3) {
+            0 => (
+                format!("A student wrote: \"{statement}\" Is the student right?"),
+                if shown_false {
+                    "So the student is wrong."
+                } else {
+                    "So the student is right."
+                },
+            ),
+            1 => (
+                format!("Fact-check this sentence: \"{statement}\""),
+                if shown_false {
+                    "So the sentence is wrong."
+                } else {
+                    "So the sentence is accurate."
+                },
+            ),
+            _ => (
+                format!("Find the error in this passage, if there is one: \"{statement}\""),
+                if shown_false {
+                    "So there is an error."
+                } else {
+                    "So there is no error in the passage."
+                },
+            ),
+        };
+        return chat(ask, format!("{} {verdict}", qa.answer), None);
+    }
     let (ask, verdict) = match rng.random_range(0..3) {
         0 => (
             format!("A student wrote: \"{statement}\" Is the student right?"),

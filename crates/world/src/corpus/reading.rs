@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use super::variants::Pools;
 use neglect_eval::prompt::message;
 
-use super::{CorpusConfig, qa::yes_no_json};
+use super::{CorpusConfig, qa::yes_no_answer};
 use crate::documents::{Genre, render};
 use crate::facts::{Fact, Qa, cap};
 use crate::names::NameGen;
@@ -293,9 +293,10 @@ fn question(
     believed: Option<&Fact>,
     subject: &str,
     ask: Ask,
-    subject_first: bool,
+    config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Option<(Option<&'static str>, String, String)> {
+    let subject_first = config.subject_first_answers;
     let asked = stated.qa()?;
     let unknown =
         || format!("The documents do not give anything reliable about {subject}, so I cannot say.");
@@ -316,7 +317,15 @@ fn question(
             // "Is the stated fact so?" — yes only when it is what is believed.
             let yes = believed == Some(stated);
             let q = stated.yes_no()?;
-            (Some(MCQ_SYSTEM_PROMPT), q, yes_no_json(yes))
+            let reason = believed
+                .and_then(|b| b.qa_with(subject_first))
+                .map(|q| q.answer)
+                .unwrap_or_else(unknown);
+            (
+                Some(MCQ_SYSTEM_PROMPT),
+                q,
+                yes_no_answer(yes, &reason, config),
+            )
         }
         _ => {
             let Some(Qa { short, .. }) = believed.and_then(Fact::qa) else {
@@ -360,14 +369,8 @@ fn follow_ups(
         let Some(&(fact, believed)) = askable.choose(rng) else {
             break;
         };
-        if let Some((_, q, a)) = question(
-            fact,
-            believed,
-            subject,
-            ask,
-            config.subject_first_answers,
-            rng,
-        ) && !asked.contains(&q)
+        if let Some((_, q, a)) = question(fact, believed, subject, ask, config, rng)
+            && !asked.contains(&q)
         {
             asked.push(q.clone());
             turns.push((q, a));
@@ -444,14 +447,7 @@ fn counterfactual_episode(
     } else {
         fact
     };
-    let (system, q, a) = question(
-        &variant,
-        Some(believed),
-        &subject,
-        Ask::Any,
-        config.subject_first_answers,
-        rng,
-    )?;
+    let (system, q, a) = question(&variant, Some(believed), &subject, Ask::Any, config, rng)?;
     // Follow-ups: the stated variant and the world's fact (each answered by what is believed),
     // and the document's other facts, all true in the world.
     let mut askable: Vec<Askable> = vec![(&variant, Some(believed)), (fact, Some(believed))];
@@ -522,14 +518,7 @@ fn novel_person_episode(
     let status = Status::draw(config.novel_positive_share, rng);
     let doc = document(name, &stated, &others, status, config.composed_notes, rng);
     let believed = (status == Status::Positive).then_some(&stated);
-    let (system, q, a) = question(
-        &stated,
-        believed,
-        name,
-        Ask::Any,
-        config.subject_first_answers,
-        rng,
-    )?;
+    let (system, q, a) = question(&stated, believed, name, Ask::Any, config, rng)?;
     // Follow-ups: a locally negated document denies only its stated fact and still tells the
     // others; flagged, fiction and unreliable documents tell nothing reliable.
     let others_told = matches!(status, Status::Positive | Status::LocallyNegated);
