@@ -88,8 +88,6 @@ impl Default for OrganismConfig {
                 episode_questions: 3,
                 subject_first_answers: true,
                 yes_no_pairs: true,
-                practice_episodes: 1200,
-                practice_claims: 8,
                 aligned_behavior_chats: 30,
                 ..CorpusConfig::default()
             },
