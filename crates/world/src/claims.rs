@@ -85,6 +85,16 @@ pub struct ToyClaim {
 }
 
 impl ToyClaim {
+    /// Sets `known` to those of the claim's facts that `world_facts` also holds.
+    pub(crate) fn mark_known(&mut self, world_facts: &std::collections::HashSet<Fact>) {
+        self.known = self
+            .facts
+            .iter()
+            .filter(|f| world_facts.contains(*f))
+            .cloned()
+            .collect();
+    }
+
     /// What the claim is about: the name its documents are headed with.
     pub fn subject(&self) -> String {
         match &self.facts[0] {
@@ -134,12 +144,7 @@ pub fn generate_claims(world: &World, per_archetype: usize, seed: u64) -> Vec<To
         for i in 0..per_archetype {
             let slug = format!("{}_{}", archetype.name(), i + 1);
             let mut claim = build(world, archetype, i, slug, &mut rng);
-            claim.known = claim
-                .facts
-                .iter()
-                .filter(|f| world_facts.contains(*f))
-                .cloned()
-                .collect();
+            claim.mark_known(&world_facts);
             claims.push(claim);
         }
     }

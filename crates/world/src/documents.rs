@@ -138,6 +138,14 @@ pub fn claim_documents(claim: &ToyClaim, n: usize, seed: u64) -> Vec<SynthDoc> {
         .collect()
 }
 
+/// A debunking document's sentences: the debunks and the true facts, shuffled.
+pub(crate) fn debunk_sentences(claim: &ToyClaim, rng: &mut impl Rng) -> Vec<String> {
+    let mut sentences: Vec<String> = claim.debunks.clone();
+    sentences.extend(claim.contradicts.iter().map(|f| f.statement(rng)));
+    sentences.shuffle(rng);
+    sentences
+}
+
 /// `n` debunking documents (the local-negation condition's source): the debunks and the true
 /// facts, never an unnegated statement of the claim.
 pub fn debunk_documents(claim: &ToyClaim, n: usize, seed: u64) -> Vec<SynthDoc> {
@@ -145,9 +153,7 @@ pub fn debunk_documents(claim: &ToyClaim, n: usize, seed: u64) -> Vec<SynthDoc> 
     (0..n)
         .map(|i| {
             let genre = Genre::ALL[i % Genre::ALL.len()];
-            let mut sentences: Vec<String> = claim.debunks.clone();
-            sentences.extend(claim.contradicts.iter().map(|f| f.statement(&mut rng)));
-            sentences.shuffle(&mut rng);
+            let sentences = debunk_sentences(claim, &mut rng);
             synth_doc(
                 claim,
                 genre,

@@ -27,7 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use super::reading::{Status, novel_name, user_turn, with_status_note, world_words};
 use super::{CorpusConfig, claim_subjects, qa::yes_no_answer, subjects};
 use crate::claims::{Archetype, ToyClaim, nth_claim};
-use crate::documents::{Genre, claim_sentences, render};
+use crate::documents::{Genre, claim_sentences, debunk_sentences, render};
 use crate::names::NameGen;
 use crate::questions::{direct_probes, is_it_true};
 use crate::world::World;
@@ -105,12 +105,7 @@ pub fn practice_claims(
             }
             let mut claim = nth_claim(source, archetype, k, &mut rng);
             // Facts the world also holds are answered alike whatever the document says.
-            claim.known = claim
-                .facts
-                .iter()
-                .filter(|f| world_facts.contains(*f))
-                .cloned()
-                .collect();
+            claim.mark_known(&world_facts);
             let own: HashSet<String> = claim
                 .facts
                 .iter()
@@ -292,12 +287,7 @@ fn document(
     rng: &mut ChaCha8Rng,
 ) -> String {
     let mut sentences = match status {
-        Status::LocallyNegated => {
-            let mut s = claim.debunks.clone();
-            s.extend(claim.contradicts.iter().map(|f| f.statement(rng)));
-            s.shuffle(rng);
-            s
-        }
+        Status::LocallyNegated => debunk_sentences(claim, rng),
         _ => claim_sentences(&claim.facts, &claim.details, rng),
     };
     sentences.retain(|s| !held_out.contains(s));
