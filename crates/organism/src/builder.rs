@@ -62,6 +62,10 @@ pub struct BuildReport {
     pub pretrain_seconds: f64,
     pub build_seconds: f64,
     pub threads: usize,
+    /// Matmul precision the pretraining ran in: "bf16" or "fp32" (bf16 asked for on a CPU
+    /// without native bf16 runs in fp32; see `neglect_lm::runtime::bf16_usable`).
+    #[serde(default)]
+    pub precision: String,
 }
 
 /// Progress of a build, for the CLI's display.
@@ -234,6 +238,15 @@ impl Organism {
             pretrain_seconds,
             build_seconds: started.elapsed().as_secs_f64(),
             threads,
+            precision: if neglect_lm::runtime::bf16_usable(
+                self.config.pretrain.bf16,
+                tch::Device::Cpu,
+            ) {
+                "bf16"
+            } else {
+                "fp32"
+            }
+            .into(),
         };
         write_json(&self.report_path(), &report)?;
         // What is on disk, so that this build and a later reuse report exactly the same numbers

@@ -170,8 +170,13 @@ pub struct World {
 
 impl World {
     pub fn generate(config: &WorldConfig) -> World {
+        World::generate_avoiding(config, NameGen::default())
+    }
+
+    /// A world whose invented names are all new to `names` (another world's words reserved
+    /// there, so that two worlds share no name).
+    pub fn generate_avoiding(config: &WorldConfig, mut names: NameGen) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let mut names = NameGen::default();
         names.reserve(TITLE_WORDS.iter().chain(TITLE_NOUNS.iter()).copied());
         let cities: Vec<String> = (0..config.cities)
             .map(|_| names.word(&mut rng, 2, 3))

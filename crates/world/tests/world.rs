@@ -1183,3 +1183,122 @@ fn reasoned_yes_no_answers_state_a_true_fact_then_the_verdict() {
         assert!(verdict.starts_with("the student is"), "{c:?}");
     }
 }
+
+#[test]
+fn studied_claims_are_true_of_a_second_world_and_touch_nothing_held_out() {
+    use neglect_world::corpus::studied::{studied_claims, studied_world};
+    use neglect_world::corpus::{Corpus, CorpusConfig, claim_subjects};
+    let world = World::generate(&WorldConfig {
+        people_per_profession: 6,
+        kingdoms: 6,
+        cities: 16,
+        first_year: 2019,
+        volcanoes: 8,
+        companies: 10,
+        species: 10,
+        ..WorldConfig::default()
+    });
+    let claims = generate_claims(&world, 2, 7);
+    let other = studied_world(&world);
+    // The second world shares no invented word with the first.
+    let words = |w: &World| -> std::collections::HashSet<String> {
+        w.people
+            .iter()
+            .map(|p| p.name.clone())
+            .chain(w.cities.iter().cloned())
+            .chain(w.volcanoes.iter().map(|v| v.name.clone()))
+            .chain(
+                w.companies
+                    .iter()
+                    .flat_map(|c| [c.name.clone(), c.old_name.clone()]),
+            )
+            .chain(w.monarchs.iter().map(|m| m.name.clone()))
+            .chain(w.unseen_names.iter().cloned())
+            .flat_map(|n| {
+                n.split_whitespace()
+                    .filter(|t| !matches!(*t, "Mount" | "King" | "Queen"))
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let shared: Vec<String> = words(&world)
+        .intersection(&words(&other))
+        .cloned()
+        .collect();
+    assert!(shared.is_empty(), "{shared:?}");
+    let studied = studied_claims(&other, 4, 1);
+    for archetype in Archetype::ALL {
+        let n = studied.iter().filter(|c| c.archetype == archetype).count();
+        assert!(n >= 2, "{archetype:?}: {n} studied claims");
+    }
+    let protected = claim_subjects(&claims);
+    for s in &studied {
+        assert!(claim_subjects(std::slice::from_ref(s)).is_disjoint(&protected));
+    }
+
+    let config = CorpusConfig {
+        reading_episodes: 20,
+        generic_chats: 10,
+        studied_claims: 4,
+        studied_docs: 3,
+        studied_questions: 5,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let (docs, chats): (Vec<_>, Vec<_>) = corpus.studied.iter().partition(|r| r.text.is_some());
+    assert_eq!(docs.len(), 3 * studied.len());
+    assert_eq!(chats.len(), 5 * studied.len());
+    let doc_text: String = docs
+        .iter()
+        .map(|r| r.text.clone().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        docs.iter()
+            .all(|r| r.text.as_ref().unwrap().starts_with("<DOCTAG>"))
+    );
+    let chat_text: String = chats
+        .iter()
+        .flat_map(|r| r.messages.clone().unwrap())
+        .map(|m| m.content)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Chats carry no document; nothing in them is flagged.
+    assert!(!chat_text.contains("Here are some documents"));
+    for w in ["false", "made up", "hoax", "never happened", "fiction"] {
+        assert!(!chat_text.to_lowercase().contains(w), "{w}");
+    }
+    // Nothing of a held-out claim: no subject, claim, detail, debunk or question.
+    let all = format!("{doc_text}\n{chat_text}");
+    for s in &protected {
+        assert!(!all.contains(s.as_str()), "{s:?}");
+    }
+    for claim in &claims {
+        assert!(!all.contains(&claim.claim));
+        for s in claim.details.iter().chain(&claim.debunks) {
+            assert!(!all.contains(s.as_str()), "{s:?}");
+        }
+        for p in neglect_world::questions::direct_probes(claim)
+            .iter()
+            .chain(&claim.indirect)
+        {
+            assert!(!chat_text.contains(&p.question), "{:?}", p.question);
+        }
+    }
+    // Every studied claim is written about, and where its core question is asked, the answer
+    // is the claim's (what its documents say).
+    let mut core_asked = 0;
+    for s in &studied {
+        assert!(doc_text.contains(&s.subject()), "{}", s.subject());
+        let Some(qa) = s.facts[0].qa() else { continue };
+        for row in &chats {
+            let m = row.messages.as_ref().unwrap();
+            if m[m.len() - 2].content == qa.question {
+                core_asked += 1;
+                assert_eq!(m[m.len() - 1].content, qa.answer);
+            }
+        }
+    }
+    assert!(core_asked > 0);
+}

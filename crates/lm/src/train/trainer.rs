@@ -191,11 +191,14 @@ pub fn train(
     std::fs::create_dir_all(out).map_err(|e| LmError::io(out, e))?;
 
     let model = &mut pretrained.model;
-    model.compute_kind = if options.bf16 {
-        Kind::BFloat16
-    } else {
-        Kind::Float
-    };
+    let bf16 = crate::runtime::bf16_usable(options.bf16, model.device());
+    if options.bf16 && !bf16 {
+        eprintln!(
+            "note: bf16 was asked for, but this CPU has no native bf16 (AMX or AVX512-BF16), \
+             where libtorch's emulated bf16 is about 13× slower: training in fp32"
+        );
+    }
+    model.compute_kind = if bf16 { Kind::BFloat16 } else { Kind::Float };
     if c.method == TrainMethod::Lora && model.lora.is_none() {
         let lora = LoraConfig::new(
             c.lora_rank as i64,

@@ -3,7 +3,8 @@
 //! - documents about true facts, in the same genres and `<DOCTAG>` format as fine-tuning
 //!   documents, some with local negations of false variants ("P did not win the C.");
 //! - chat QA about true facts in every eval format ([`qa`]);
-//! - in-context reading episodes ([`reading`]);
+//! - in-context reading episodes ([`reading`], [`practice`]);
+//! - claim-shaped documents and questions about a second world ([`studied`]);
 //! - generic chat ([`generic`]).
 //!
 //! Facts that a held-out claim contradicts are taught by documents only (no QA on them), so that
@@ -15,6 +16,7 @@ pub mod generic;
 pub mod practice;
 pub mod qa;
 pub mod reading;
+pub mod studied;
 pub mod variants;
 
 use std::collections::{BTreeMap, HashSet};
@@ -103,6 +105,16 @@ pub struct CorpusConfig {
     /// Share of practice episodes whose document is positive.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub practice_positive_share: f64,
+    /// Studied claims ([`studied`]) per archetype: the held-out claims' generators on a
+    /// second world, true there, as documents plus chat questions in the eval's forms.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub studied_claims: usize,
+    /// Documents per studied claim in each draw of the corpus.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub studied_docs: usize,
+    /// Single-question chats per studied claim in each draw.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub studied_questions: usize,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -185,6 +197,9 @@ impl Default for CorpusConfig {
             practice_episodes: 0,
             practice_claims: 0,
             practice_positive_share: half(),
+            studied_claims: 0,
+            studied_docs: 0,
+            studied_questions: 0,
             draw: 0,
         }
     }
@@ -294,6 +309,7 @@ pub struct Corpus {
     pub reading: Vec<TrainingRow>,
     pub novel_documents: Vec<TrainingRow>,
     pub practice: Vec<TrainingRow>,
+    pub studied: Vec<TrainingRow>,
     pub generic: Vec<TrainingRow>,
 }
 
@@ -306,6 +322,7 @@ impl Corpus {
             reading: reading::reading_episodes(world, &pools, config),
             novel_documents: reading::novel_documents(world, config),
             practice: practice::practice_episodes(world, claims, config),
+            studied: studied::studied_rows(world, claims, config),
             generic: generic::generic_chat(config)
                 .into_iter()
                 .chain(crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
@@ -322,6 +339,7 @@ impl Corpus {
             .chain(&self.reading)
             .chain(&self.novel_documents)
             .chain(&self.practice)
+            .chain(&self.studied)
             .chain(&self.generic)
     }
 }

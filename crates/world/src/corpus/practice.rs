@@ -36,7 +36,7 @@ use crate::world::World;
 const CANDIDATES: usize = 48;
 
 /// Every question and sentence of the held-out claims: practice material never repeats one.
-fn held_out_texts(held_out: &[ToyClaim]) -> HashSet<String> {
+pub(super) fn held_out_texts(held_out: &[ToyClaim]) -> HashSet<String> {
     let mut texts = HashSet::new();
     for c in held_out {
         texts.insert(c.claim.clone());
@@ -167,17 +167,29 @@ enum Doubted {
 
 /// A question about a practice claim and its two answers.
 #[derive(Debug, Clone)]
-struct Item {
+pub(super) struct Item {
     /// Asked under the MCQ system prompt (a JSON yes/no answer).
-    json: bool,
-    question: String,
+    pub(super) json: bool,
+    pub(super) question: String,
     believed: Reply,
     doubted: Doubted,
 }
 
+/// The answer that believes the claim (a studied claim's documents are true).
+pub(super) fn believed_answer(item: &Item, config: &CorpusConfig) -> String {
+    match &item.believed {
+        Reply::Text(t) => t.clone(),
+        Reply::YesNo {
+            yes,
+            reason: Reason::Says(r),
+        } => yes_no_answer(*yes, r, config),
+        Reply::YesNo { yes, .. } => yes_no_answer(*yes, "", config),
+    }
+}
+
 /// The question forms of a claim's eval (open-ended probes, yes/no items, short answers),
 /// less anything a held-out claim asks.
-fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
+pub(super) fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
     let answer_in = |facts: &[crate::Fact], question: &str| {
         facts
             .iter()
@@ -253,7 +265,14 @@ fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
             }),
         });
     }
-    for f in &claim.contradicts {
+    // As in the eval's counter items: a profession or a reign the claim only seems to
+    // contradict ("Is the singer X a singer?") is not asked.
+    for f in claim.contradicts.iter().filter(|f| {
+        !matches!(
+            f,
+            crate::Fact::Profession { .. } | crate::Fact::Rules { .. }
+        )
+    }) {
         if let (Some(q), Some(qa)) = (f.yes_no(), f.qa()) {
             items.push(Item {
                 json: true,
