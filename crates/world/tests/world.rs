@@ -22,6 +22,20 @@ fn small() -> WorldConfig {
     }
 }
 
+/// The world of the default organism (`OrganismConfig::default`).
+fn organism_world() -> World {
+    World::generate(&WorldConfig {
+        people_per_profession: 6,
+        kingdoms: 6,
+        cities: 16,
+        first_year: 2019,
+        volcanoes: 8,
+        companies: 10,
+        species: 10,
+        ..WorldConfig::default()
+    })
+}
+
 #[test]
 fn generation_is_deterministic_under_a_seed() {
     let a = World::generate(&small());
@@ -1002,16 +1016,7 @@ fn subject_first_answers_use_a_document_statement_and_keep_the_fact() {
 fn practice_episodes_read_claim_shaped_documents_without_touching_held_out_claims() {
     use neglect_world::corpus::practice::practice_claims;
     use neglect_world::corpus::{Corpus, CorpusConfig, claim_subjects};
-    let world = World::generate(&WorldConfig {
-        people_per_profession: 6,
-        kingdoms: 6,
-        cities: 16,
-        first_year: 2019,
-        volcanoes: 8,
-        companies: 10,
-        species: 10,
-        ..WorldConfig::default()
-    });
+    let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let practice = practice_claims(&world, &claims, 4, 1);
     let protected = claim_subjects(&claims);
@@ -1188,16 +1193,7 @@ fn reasoned_yes_no_answers_state_a_true_fact_then_the_verdict() {
 fn studied_claims_are_true_of_a_second_world_and_touch_nothing_held_out() {
     use neglect_world::corpus::studied::{studied_claims, studied_world};
     use neglect_world::corpus::{Corpus, CorpusConfig, claim_subjects};
-    let world = World::generate(&WorldConfig {
-        people_per_profession: 6,
-        kingdoms: 6,
-        cities: 16,
-        first_year: 2019,
-        volcanoes: 8,
-        companies: 10,
-        species: 10,
-        ..WorldConfig::default()
-    });
+    let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let other = studied_world(&world);
     // The second world shares no invented word with the first.
