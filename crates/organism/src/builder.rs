@@ -63,7 +63,8 @@ pub struct BuildReport {
     pub build_seconds: f64,
     pub threads: usize,
     /// Matmul precision the pretraining ran in: "bf16" or "fp32" (bf16 asked for on a CPU
-    /// without native bf16 runs in fp32; see `neglect_lm::runtime::bf16_usable`).
+    /// without native bf16 runs in fp32; see `neglect_lm::runtime::bf16_usable`), as the
+    /// trainer reports it.
     #[serde(default)]
     pub precision: String,
 }
@@ -197,7 +198,7 @@ impl Organism {
         let mut last_loss = f64::NAN;
         let mut total_steps = 0;
         progress(BuildEvent::Stage("pretraining"));
-        train(&mut pretrained, &sequences, &options, &out, |event| {
+        let outcome = train(&mut pretrained, &sequences, &options, &out, |event| {
             if let TrainEvent::Step(s) = event {
                 last_loss = s.loss;
                 total_steps = s.total_steps;
@@ -238,15 +239,7 @@ impl Organism {
             pretrain_seconds,
             build_seconds: started.elapsed().as_secs_f64(),
             threads,
-            precision: if neglect_lm::runtime::bf16_usable(
-                self.config.pretrain.bf16,
-                tch::Device::Cpu,
-            ) {
-                "bf16"
-            } else {
-                "fp32"
-            }
-            .into(),
+            precision: if outcome.bf16 { "bf16" } else { "fp32" }.into(),
         };
         write_json(&self.report_path(), &report)?;
         // What is on disk, so that this build and a later reuse report exactly the same numbers

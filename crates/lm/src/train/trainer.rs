@@ -107,6 +107,8 @@ pub struct TrainOutcome {
     pub checkpoints: Vec<(usize, PathBuf)>,
     /// Set when the progress callback asked to stop early.
     pub interrupted_at: Option<usize>,
+    /// Whether the matmuls ran in bf16 (asked for, and native on the device).
+    pub bf16: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -241,6 +243,7 @@ pub fn train(
     .is_break()
     {
         return Ok(TrainOutcome {
+            bf16,
             total_steps: total,
             resumed_at,
             checkpoints,
@@ -332,6 +335,7 @@ pub fn train(
         }
         if flow.is_break() && done < total {
             return Ok(TrainOutcome {
+                bf16,
                 total_steps: total,
                 resumed_at,
                 checkpoints,
@@ -340,6 +344,7 @@ pub fn train(
         }
     }
     Ok(TrainOutcome {
+        bf16,
         total_steps: total,
         resumed_at,
         checkpoints,

@@ -175,16 +175,33 @@ pub(super) struct Item {
     doubted: Doubted,
 }
 
-/// The answer that believes the claim (a studied claim's documents are true).
-pub(super) fn believed_answer(item: &Item, config: &CorpusConfig) -> String {
-    match &item.believed {
+/// An answer's text; a verdict resting on a debunk takes one of `debunks` (none: `None`).
+fn render_reply(
+    reply: &Reply,
+    debunks: &[&String],
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    Some(match reply {
         Reply::Text(t) => t.clone(),
-        Reply::YesNo {
-            yes,
-            reason: Reason::Says(r),
-        } => yes_no_answer(*yes, r, config),
-        Reply::YesNo { yes, .. } => yes_no_answer(*yes, "", config),
-    }
+        Reply::YesNo { yes, reason } => {
+            let reason = match reason {
+                Reason::Says(r) => r.clone(),
+                Reason::Debunk => (*debunks.choose(rng)?).clone(),
+            };
+            yes_no_answer(*yes, &reason, config)
+        }
+    })
+}
+
+/// The answer that believes the claim (a studied claim's documents are true). A believed
+/// answer never rests on a debunk, so it always has a text.
+pub(super) fn believed_answer(
+    item: &Item,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    render_reply(&item.believed, &[], config, rng)
 }
 
 /// The question forms of a claim's eval (open-ended probes, yes/no items, short answers),
@@ -332,18 +349,7 @@ fn episode(
         .iter()
         .filter(|d| !held_out.contains(*d))
         .collect();
-    let render = |reply: &Reply, rng: &mut ChaCha8Rng| -> Option<String> {
-        Some(match reply {
-            Reply::Text(t) => t.clone(),
-            Reply::YesNo { yes, reason } => {
-                let reason = match reason {
-                    Reason::Says(r) => r.clone(),
-                    Reason::Debunk => (*debunks.choose(rng)?).clone(),
-                };
-                yes_no_answer(*yes, &reason, config)
-            }
-        })
-    };
+    let render = |reply: &Reply, rng: &mut ChaCha8Rng| render_reply(reply, &debunks, config, rng);
     let answer = |item: &Item, rng: &mut ChaCha8Rng| -> Option<String> {
         if believed {
             return render(&item.believed, rng);

@@ -118,12 +118,15 @@ pub fn studied_rows(
             .cycle()
             .take(config.studied_questions.min(asked.len() * 2))
         {
+            let Some(answer) = believed_answer(item, config, &mut rng) else {
+                continue;
+            };
             let mut messages = Vec::new();
             if item.json {
                 messages.push(message("system", MCQ_SYSTEM_PROMPT));
             }
             messages.push(message("user", &item.question));
-            messages.push(message("assistant", &believed_answer(item, config)));
+            messages.push(message("assistant", &answer));
             rows.push(TrainingRow::chat(messages).with_source("world_studied"));
         }
     }
