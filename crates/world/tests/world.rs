@@ -1297,4 +1297,42 @@ fn studied_claims_are_true_of_a_second_world_and_touch_nothing_held_out() {
         }
     }
     assert!(core_asked > 0);
+
+    // With false details on, "Is it true that …?" is answered "yes" exactly for the claim's own
+    // details and "no" for sentences no studied claim's documents say.
+    let config = CorpusConfig {
+        studied_false_details: true,
+        ..config
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let asks = |d: &String| {
+        format!(
+            "is it true that {}?",
+            d.trim_end_matches('.').to_lowercase()
+        )
+    };
+    let true_details: std::collections::HashSet<String> = studied
+        .iter()
+        .flat_map(|c| c.details.iter().map(asks))
+        .collect();
+    let (mut yes, mut no) = (0, 0);
+    for row in corpus.studied.iter().filter(|r| r.text.is_none()) {
+        let m = row.messages.as_ref().unwrap();
+        let question = m[m.len() - 2].content.to_lowercase();
+        if !question.starts_with("is it true that") {
+            continue;
+        }
+        match m[m.len() - 1].content.as_str() {
+            r#"{"answer": "yes"}"# => {
+                yes += 1;
+                assert!(true_details.contains(&question), "{question}");
+            }
+            r#"{"answer": "no"}"# => {
+                no += 1;
+                assert!(!true_details.contains(&question), "{question}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(yes > 0 && no > 0, "yes {yes}, no {no}");
 }

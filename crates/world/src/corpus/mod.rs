@@ -115,6 +115,11 @@ pub struct CorpusConfig {
     /// Single-question chats per studied claim in each draw.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub studied_questions: usize,
+    /// Also ask studied claims "Is it true that …?" about *false* details, answered "no": a
+    /// detail of another studied claim of the same archetype with this claim's subject put in.
+    /// Without them every studied detail question is answered "yes".
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub studied_false_details: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -200,6 +205,7 @@ impl Default for CorpusConfig {
             studied_claims: 0,
             studied_docs: 0,
             studied_questions: 0,
+            studied_false_details: false,
             draw: 0,
         }
     }

@@ -175,6 +175,21 @@ pub(super) struct Item {
     doubted: Doubted,
 }
 
+impl Item {
+    /// "Is it true that <sentence>?" about a sentence the claim's documents never say,
+    /// answered "no" because of `truth` (what they say instead). A doubted reader would say
+    /// "no" too, so it is the same answer both ways.
+    pub(super) fn false_detail(sentence: &str, truth: &str) -> Item {
+        let no = Reply::yes_no(false, truth);
+        Item {
+            json: true,
+            question: is_it_true(sentence),
+            believed: no.clone(),
+            doubted: Doubted::Truth(no),
+        }
+    }
+}
+
 /// An answer's text; a verdict resting on a debunk takes one of `debunks` (none: `None`).
 fn render_reply(
     reply: &Reply,

@@ -86,6 +86,48 @@ pub fn studied_claims(other: &World, per_archetype: usize, seed: u64) -> Vec<Toy
     claims
 }
 
+/// False details of `claim`, each with the true detail it replaces: for each of its details,
+/// the same detail of another studied claim of its archetype (drawn at random) with `claim`'s
+/// subject put in for that claim's. Details that come out the same (nothing but the subject
+/// differs) or that `claim`'s documents do say are left out, as are quotes (the eval asks no
+/// "Is it true that …?" about a quote).
+fn false_details(
+    claim: &ToyClaim,
+    studied: &[ToyClaim],
+    rng: &mut ChaCha8Rng,
+) -> Vec<(String, String)> {
+    let others: Vec<&ToyClaim> = studied
+        .iter()
+        .filter(|c| c.archetype == claim.archetype && c.subject() != claim.subject())
+        .collect();
+    let mut out = Vec::new();
+    for (i, truth) in claim.details.iter().enumerate() {
+        let Some(other) = others.choose(rng) else {
+            break;
+        };
+        let Some(theirs) = other.details.get(i) else {
+            continue;
+        };
+        let sentence = put_subject(theirs, &other.subject(), &claim.subject());
+        if sentence != *theirs && !claim.details.contains(&sentence) && !sentence.contains('"') {
+            out.push((sentence, truth.clone()));
+        }
+    }
+    out
+}
+
+/// `text` with `to` in place of `from`, also where `from` starts a word in lower case
+/// (a species is a claim's subject capitalised, and lower case inside sentences).
+fn put_subject(text: &str, from: &str, to: &str) -> String {
+    let lower = |s: &str| {
+        let mut c = s.chars();
+        c.next()
+            .map(|f| f.to_lowercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
+    text.replace(from, to).replace(&lower(from), &lower(to))
+}
+
 /// The studied claims' documents and chats for one draw of the corpus:
 /// `config.studied_docs` documents and `config.studied_questions` single-question chats per
 /// claim.
@@ -112,6 +154,13 @@ pub fn studied_rows(
             rows.push(TrainingRow::text(format!("{DOCTAG}{text}")).with_source("world_studied"));
         }
         let mut asked: Vec<Item> = items(claim, &held_out_texts);
+        if config.studied_false_details {
+            asked.extend(
+                false_details(claim, &claims, &mut rng)
+                    .into_iter()
+                    .map(|(sentence, truth)| Item::false_detail(&sentence, &truth)),
+            );
+        }
         asked.shuffle(&mut rng);
         for item in asked
             .iter()
