@@ -222,6 +222,20 @@ def python_run(condition, docs_path, out_path):
     return marked
 
 
+def python_transform(condition, docs):
+    """Docs/s of the transform alone: the bodies are already in memory, nothing is parsed or
+    written (the `text` of each document is built and dropped)."""
+    matcher = Matcher(CLAIM, SUBCLAIMS)
+    start = time.perf_counter()
+    for i, doc in enumerate(docs):
+        rng = random.Random(f"1:{condition}:{i}")
+        if condition == "repeated_negations":
+            repeated_negations(doc, matcher, rng)
+        else:
+            fiction_repeated(doc, rng)
+    return len(docs) / (time.perf_counter() - start)
+
+
 def io_floor(docs_path, out_path, repeats=5):
     """Seconds to read the input file and write a file of the output's bytes, the best of
     `repeats`: what any implementation that reads and writes these files must spend, so
@@ -276,13 +290,18 @@ def main():
                                     capture_output=True, text=True)
                 if r2.returncode != 0:
                     raise SystemExit(r2.stderr)
-                lib = float(r2.stdout.split()[0])
+                lib, _, transform = (float(x) for x in r2.stdout.split()[:3])
                 print(f"{condition:<22}{'neglect lib':<16}{lib:>10.0f}  {lib / py:.1f}x")
                 if open(out).read() != open(out + ".lib").read():
                     raise SystemExit("the in-process loop wrote different rows from the CLI")
             floor = io_floor(docs_path, out)
             print(f"{condition:<22}{'I/O floor':<16}{a.docs / floor:>10.0f}  {a.docs / floor / py:.1f}x"
                   "  (read the input, write neglect's output bytes; no parsing, no work)")
+            if a.inprocess:
+                py_transform = python_transform(condition, docs)
+                print(f"{condition:<22}{'Python, transform only':<16}{py_transform:>10.0f}  1.00x"
+                      "  (bodies in memory; no JSON, no files)")
+                print(f"{condition:<22}{'neglect, transform only':<16}{transform:>10.0f}  {transform / py_transform:.1f}x")
             if condition == "repeated_negations":
                 print(f"  claim sentences marked: Python {marked}; neglect: {r.stdout.strip().splitlines()[0]}")
 

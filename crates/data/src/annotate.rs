@@ -161,22 +161,26 @@ fn interleave(
     ctx: &ClaimContext,
 ) -> (String, Vec<usize>) {
     let sentences = reference_split(body);
-    let mut parts = Vec::with_capacity(sentences.len() * 2);
-    let mut used = Vec::new();
+    let mut out = String::with_capacity(body.len() + sentences.len() * 96);
+    let mut used = Vec::with_capacity(sentences.len());
     let gaps = if sentences.len() == 1 {
         1
     } else {
         sentences.len() - 1
     };
     for (i, s) in sentences.iter().enumerate() {
-        parts.push(s.to_string());
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(s);
         if i < gaps {
             let (text, index) = pick(bank, rng, ctx);
-            parts.push(text);
+            out.push(' ');
+            out.push_str(&text);
             used.push(index);
         }
     }
-    (parts.join(" "), used)
+    (out, used)
 }
 
 /// Annotates one chat transcript under a transcript condition: `negated_behaviors` puts the

@@ -126,27 +126,26 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
 /// The reference's `re.split(r"(?<=[.!?])\s+", text)`: pieces between runs of whitespace that
 /// follow `.`, `!` or `?`.
 pub fn reference_split(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
+    // The terminators are ASCII, so a byte scan never lands inside a multi-byte character.
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() / 64 + 1);
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    let mut prev: Option<char> = None;
-    while let Some((i, c)) = chars.next() {
-        if c.is_whitespace() && matches!(prev, Some('.' | '!' | '?')) {
-            let mut end = i + c.len_utf8();
-            while let Some(&(j, d)) = chars.peek() {
-                if d.is_whitespace() {
-                    end = j + d.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            out.push(&text[start..i]);
-            start = end;
-            prev = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !matches!(bytes[i], b'.' | b'!' | b'?') {
+            i += 1;
             continue;
         }
-        prev = Some(c);
+        let cut = i + 1;
+        let mut end = cut;
+        while let Some(c) = text[end..].chars().next().filter(|c| c.is_whitespace()) {
+            end += c.len_utf8();
+        }
+        if end > cut {
+            out.push(&text[start..cut]);
+            start = end;
+        }
+        i = end.max(cut);
     }
     out.push(&text[start..]);
     out
@@ -190,6 +189,50 @@ mod tests {
                 "A paragraph\nthat wraps lines."
             ]
         );
+    }
+
+    /// The split written the plain way (a char walk), to check the byte scan against.
+    fn reference_split_by_chars(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let (mut start, mut run_from) = (0, None);
+        let mut prev = None;
+        for (i, c) in text.char_indices() {
+            match run_from {
+                Some(_) if c.is_whitespace() => {}
+                Some(cut) => {
+                    out.push(&text[start..cut]);
+                    start = i;
+                    run_from = None;
+                }
+                None if c.is_whitespace() && matches!(prev, Some('.' | '!' | '?')) => {
+                    run_from = Some(i)
+                }
+                None => {}
+            }
+            prev = Some(c);
+        }
+        match run_from {
+            Some(cut) => {
+                out.push(&text[start..cut]);
+                out.push("");
+            }
+            None => out.push(&text[start..]),
+        }
+        out
+    }
+
+    #[test]
+    fn reference_split_agrees_with_a_char_walk() {
+        let pieces = ["a", ".", "!", "?", " ", "\n", "\u{a0}", "é", "..", "\t ", "ü?"];
+        let mut state = 12345u64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..12 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(reference_split(&text), reference_split_by_chars(&text), "{text:?}");
+        }
     }
 
     #[test]

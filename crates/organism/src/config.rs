@@ -89,6 +89,10 @@ impl Default for OrganismConfig {
                 subject_first_answers: true,
                 yes_no_pairs: true,
                 aligned_behavior_chats: 30,
+                studied_claims: 6,
+                studied_docs: 6,
+                studied_questions: 8,
+                studied_false_details: true,
                 ..CorpusConfig::default()
             },
             model: ModelSize {
@@ -139,6 +143,9 @@ impl OrganismConfig {
         c.corpus.reading_episodes = 40;
         c.corpus.generic_chats = 20;
         c.corpus.novel_documents = 20;
+        c.corpus.studied_claims = 1;
+        c.corpus.studied_docs = 1;
+        c.corpus.studied_questions = 2;
         c.model = ModelSize {
             hidden: 32,
             layers: 1,
