@@ -223,15 +223,23 @@ mod tests {
 
     #[test]
     fn reference_split_agrees_with_a_char_walk() {
-        let pieces = ["a", ".", "!", "?", " ", "\n", "\u{a0}", "é", "..", "\t ", "ü?"];
+        let pieces = [
+            "a", ".", "!", "?", " ", "\n", "\u{a0}", "é", "..", "\t ", "ü?",
+        ];
         let mut state = 12345u64;
         for _ in 0..2000 {
             let mut text = String::new();
             for _ in 0..12 {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
             }
-            assert_eq!(reference_split(&text), reference_split_by_chars(&text), "{text:?}");
+            assert_eq!(
+                reference_split(&text),
+                reference_split_by_chars(&text),
+                "{text:?}"
+            );
         }
     }
 
