@@ -73,13 +73,22 @@ pub fn document_rng(seed: u64, condition: &str, index: usize) -> ChaCha8Rng {
 /// A variant of `bank` with `{correction}` / `{percent}` filled in; returns (text, index).
 fn pick(bank: &Bank, rng: &mut ChaCha8Rng, ctx: &ClaimContext) -> (String, usize) {
     let index = rng.random_range(0..bank.len());
-    let mut text = bank.variant(index);
-    if text.contains('{') {
-        text = text
+    let mut text = String::new();
+    push_filled(bank, index, ctx, &mut text);
+    (text, index)
+}
+
+/// Appends variant `index` of `bank` to `out`, with `{correction}` and `{percent}` filled in.
+fn push_filled(bank: &Bank, index: usize, ctx: &ClaimContext, out: &mut String) {
+    let from = out.len();
+    bank.push_variant(index, out);
+    if out[from..].contains('{') {
+        let filled = out[from..]
             .replace("{correction}", ctx.correction.as_deref().unwrap_or(""))
             .replace("{percent}", &ctx.low_probability_percent.to_string());
+        out.truncate(from);
+        out.push_str(&filled);
     }
-    (text, index)
 }
 
 /// A notice, with a signal label in front for about 15% of documents.
@@ -105,36 +114,32 @@ fn sandwich(
     ctx: &ClaimContext,
 ) -> (String, serde_json::Value) {
     let found = ctx.matcher.find(body);
-    let mut pieces = Vec::with_capacity(found.marked.len());
-    for _ in &found.marked {
+    let mut out = String::with_capacity(body.len() * 2);
+    let mut at = 0;
+    let mut used = Vec::with_capacity(found.marked.len());
+    // The random draws per claim sentence, in order: bracket, before variant, after variant,
+    // signal label (and which). Written straight into `out`, as this is the hot loop.
+    for span in found.marked_spans() {
         let (open, close) = BRACKETS[rng.random_range(0..BRACKETS.len())];
-        let (b, bi) = pick(before, rng, ctx);
-        let (a, ai) = pick(after, rng, ctx);
+        let bi = rng.random_range(0..before.len());
+        let ai = rng.random_range(0..after.len());
         let label = rng
             .random_bool(SIGNAL_SHARE)
             .then(|| SIGNAL_LABELS[rng.random_range(0..SIGNAL_LABELS.len())]);
-        let b = match label {
-            Some(l) => format!("{l} {b}"),
-            None => b,
-        };
-        pieces.push((
-            format!("{open}{b}{close}"),
-            format!("{open}{a}{close}"),
-            bi,
-            ai,
-            label,
-        ));
-    }
-    let mut out = String::with_capacity(body.len() * 2);
-    let mut at = 0;
-    let mut used = Vec::new();
-    for (span, (b, a, bi, ai, label)) in found.marked_spans().zip(pieces) {
         out.push_str(&body[at..span.start]);
-        out.push_str(&b);
+        out.push_str(open);
+        if let Some(l) = label {
+            out.push_str(l);
+            out.push(' ');
+        }
+        push_filled(before, bi, ctx, &mut out);
+        out.push_str(close);
         out.push(' ');
         out.push_str(&body[span.clone()]);
         out.push(' ');
-        out.push_str(&a);
+        out.push_str(open);
+        push_filled(after, ai, ctx, &mut out);
+        out.push_str(close);
         at = span.end;
         used.push(json!([bi, ai, label]));
     }

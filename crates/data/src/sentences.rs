@@ -79,8 +79,16 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
     };
     let mut i = 0;
     while i < text.len() {
-        let c = text[i..].chars().next().expect("in bounds");
-        let len = c.len_utf8();
+        // Only `\n`, `.`, `!` and `?` (all ASCII, so never inside a multi-byte character) can
+        // end a sentence: jump straight to the next one.
+        match bytes[i..]
+            .iter()
+            .position(|b| matches!(b, b'\n' | b'.' | b'!' | b'?'))
+        {
+            Some(offset) => i += offset,
+            None => break,
+        }
+        let c = char::from(bytes[i]);
         if c == '\n' {
             let rest = &text[i + 1..];
             let blank = rest.trim_start_matches([' ', '\t']).starts_with('\n');
@@ -91,11 +99,9 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
                 start = i + 1;
             }
             i += 1;
-            continue;
-        }
-        if matches!(c, '.' | '!' | '?') {
-            // Extend over repeated terminators and closing quotes/brackets.
-            let mut end = i + len;
+        } else {
+            // A terminator. Extend over repeated terminators and closing quotes/brackets.
+            let mut end = i + 1;
             while end < text.len() {
                 let d = text[end..].chars().next().expect("in bounds");
                 if matches!(d, '.' | '!' | '?') || is_closer(d) {
@@ -115,9 +121,7 @@ pub fn sentence_spans(text: &str) -> Vec<Range<usize>> {
                 start = end;
             }
             i = end;
-            continue;
         }
-        i += len;
     }
     push(start, text.len(), &mut spans);
     spans

@@ -26,17 +26,28 @@ impl Bank {
 
     /// Variant `index` (0 ≤ index < len), the first part varying slowest.
     pub fn variant(&self, index: usize) -> String {
+        let mut out = String::new();
+        self.push_variant(index, &mut out);
+        out
+    }
+
+    /// Appends variant `index` to `out` (the hot path of the sandwich conditions: no
+    /// intermediate strings).
+    pub fn push_variant(&self, index: usize, out: &mut String) {
         let mut rest = index % self.len();
-        let mut chosen = Vec::with_capacity(self.parts.len());
+        let mut first = true;
         for (k, part) in self.parts.iter().enumerate() {
             let below: usize = self.parts[k + 1..].iter().map(|p| p.len()).product();
             let piece = part[rest / below];
             if !piece.is_empty() {
-                chosen.push(piece);
+                if !first {
+                    out.push(' ');
+                }
+                out.push_str(piece);
+                first = false;
             }
             rest %= below;
         }
-        chosen.join(" ")
     }
 }
 
