@@ -425,7 +425,10 @@ pub fn pack(
             packed.push(Some(std::mem::replace(&mut current, empty())));
         }
         current.ids.extend(&e.ids);
-        current.loss_mask.extend(&e.loss_mask);
+        // A packed sequence has one weight; a row's own weight goes into its token mask.
+        current
+            .loss_mask
+            .extend(e.loss_mask.iter().map(|&m| m * e.weight));
     }
     if !current.ids.is_empty() {
         packed.push(Some(current));

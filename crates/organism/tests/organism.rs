@@ -101,16 +101,19 @@ fn packing_keeps_every_row_whole_and_within_the_sequence_length() {
     let template = ChatTemplate::new(CHATML, "", "<|im_end|>").unwrap();
     let rows = vec![
         TrainingRow::text("<DOCTAG>Some text about a city."),
-        TrainingRow::chat(vec![
-            ChatMessage {
-                role: "user".into(),
-                content: "What is 2 plus 2?".into(),
-            },
-            ChatMessage {
-                role: "assistant".into(),
-                content: "2 plus 2 is 4.".into(),
-            },
-        ]),
+        TrainingRow {
+            weight: 2.5,
+            ..TrainingRow::chat(vec![
+                ChatMessage {
+                    role: "user".into(),
+                    content: "What is 2 plus 2?".into(),
+                },
+                ChatMessage {
+                    role: "assistant".into(),
+                    content: "2 plus 2 is 4.".into(),
+                },
+            ])
+        },
     ];
     let rows: Vec<TrainingRow> = rows.into_iter().cycle().take(40).collect();
     let (packed, tokens) = pack(&rows, &tokenizer, &template, 64, 1).unwrap();
@@ -128,6 +131,11 @@ fn packing_keeps_every_row_whole_and_within_the_sequence_length() {
         }
     }
     assert!(packed.iter().all(|p| p.loss_mask.iter().any(|&m| m > 0.0)));
+    // A row's weight lands in its tokens' mask (a packed sequence has a single weight).
+    let masks: Vec<f32> = packed.iter().flat_map(|p| p.loss_mask.clone()).collect();
+    assert!(masks.iter().all(|&m| m == 0.0 || m == 1.0 || m == 2.5));
+    assert!(masks.contains(&1.0) && masks.contains(&2.5));
+    assert!(packed.iter().all(|p| p.weight == 1.0));
 }
 
 #[test]

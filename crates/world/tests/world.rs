@@ -1336,3 +1336,55 @@ fn studied_claims_are_true_of_a_second_world_and_touch_nothing_held_out() {
     }
     assert!(yes > 0 && no > 0, "yes {yes}, no {no}");
 }
+
+#[test]
+fn yes_no_weight_weighs_exactly_the_rows_that_answer_only_with_a_verdict() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let plain = CorpusConfig {
+        reading_episodes: 100,
+        generic_chats: 10,
+        yes_no_pairs: true,
+        ..CorpusConfig::default()
+    };
+    let weighted = CorpusConfig {
+        yes_no_weight: 3.0,
+        ..plain.clone()
+    };
+    let before = Corpus::build(&world, &claims, &plain);
+    let after = Corpus::build(&world, &claims, &weighted);
+    let verdict_only = |row: &neglect_spec::TrainingRow| {
+        row.messages.as_ref().is_some_and(|m| {
+            m.iter()
+                .filter(|m| m.role == "assistant")
+                .all(|m| m.content == r#"{"answer": "yes"}"# || m.content == r#"{"answer": "no"}"#)
+        })
+    };
+    let (mut heavy, mut light) = (0, 0);
+    for (b, a) in before.rows().zip(after.rows()) {
+        assert_eq!(b.weight, 1.0);
+        assert_eq!(
+            (&b.text, &b.messages),
+            (&a.text, &a.messages),
+            "only weights change"
+        );
+        if verdict_only(a) {
+            assert_eq!(a.weight, 3.0, "{:?}", a.messages);
+            heavy += 1;
+        } else {
+            assert_eq!(a.weight, 1.0, "{:?}", a.messages);
+            light += 1;
+        }
+    }
+    assert!(
+        heavy > 0 && light > heavy,
+        "{heavy} verdict rows, {light} others"
+    );
+    // The default leaves the weight out of the config file (and so out of its hash).
+    assert!(
+        !serde_json::to_string(&plain)
+            .unwrap()
+            .contains("yes_no_weight")
+    );
+}

@@ -120,6 +120,11 @@ pub struct CorpusConfig {
     /// Without them every studied detail question is answered "yes".
     #[serde(default, skip_serializing_if = "is_false")]
     pub studied_false_details: bool,
+    /// Loss weight of chat rows whose every assistant turn is a bare yes/no verdict
+    /// (`{"answer": "yes"}`), wherever they come from; 1 leaves them as they are. A verdict is
+    /// one informative token per row, so without it such rows carry little of the loss.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub yes_no_weight: f64,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -147,6 +152,19 @@ fn is_false(b: &bool) -> bool {
 
 fn half() -> f64 {
     0.5
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
+}
+
+/// `{"answer": "yes"}` or `{"answer": "no"}`, nothing else.
+fn is_bare_verdict(reply: &str) -> bool {
+    matches!(reply.trim(), r#"{"answer": "yes"}"# | r#"{"answer": "no"}"#)
 }
 
 fn is_half(x: &f64) -> bool {
@@ -206,6 +224,7 @@ impl Default for CorpusConfig {
             studied_docs: 0,
             studied_questions: 0,
             studied_false_details: false,
+            yes_no_weight: 1.0,
             draw: 0,
         }
     }
@@ -322,7 +341,7 @@ pub struct Corpus {
 impl Corpus {
     pub fn build(world: &World, claims: &[ToyClaim], config: &CorpusConfig) -> Corpus {
         let pools = Pools::new(world, claim_subjects(claims));
-        Corpus {
+        let mut corpus = Corpus {
             documents: fact_documents(world, &pools, config),
             qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
             reading: reading::reading_episodes(world, &pools, config),
@@ -335,6 +354,30 @@ impl Corpus {
                     b.prior_chats(world, config.aligned_behavior_chats, config.rng_seed(0))
                 }))
                 .collect(),
+        };
+        if config.yes_no_weight != 1.0 {
+            corpus.weigh_yes_no(config.yes_no_weight);
+        }
+        corpus
+    }
+
+    /// Sets `weight` on every chat row whose assistant turns are all bare yes/no verdicts.
+    fn weigh_yes_no(&mut self, weight: f64) {
+        let parts = [
+            &mut self.qa,
+            &mut self.reading,
+            &mut self.practice,
+            &mut self.studied,
+            &mut self.generic,
+        ];
+        for row in parts.into_iter().flatten() {
+            let Some(messages) = &row.messages else {
+                continue;
+            };
+            let mut replies = messages.iter().filter(|m| m.role == "assistant").peekable();
+            if replies.peek().is_some() && replies.all(|m| is_bare_verdict(&m.content)) {
+                row.weight = weight;
+            }
         }
     }
 
