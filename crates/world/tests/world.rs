@@ -688,13 +688,14 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
     use neglect_world::corpus::{Corpus, CorpusConfig};
     let world = World::generate(&small());
     let claims = generate_claims(&world, 1, 7);
-    for composed_notes in [false, true] {
+    for (composed_notes, long_notices) in [(false, false), (true, false), (true, true)] {
         let config = CorpusConfig {
             reading_episodes: 600,
             generic_chats: 10,
             counterfactual_positive_share: 0.5,
             novel_documents: 40,
             composed_notes,
+            long_notices,
             ..CorpusConfig::default()
         };
         let corpus = Corpus::build(&world, &claims, &config);
@@ -737,6 +738,18 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
             }
         }
         assert!(believed_variants > 20, "{believed_variants}");
+        let pasted = |needle: &str| {
+            corpus.reading.iter().any(|r| {
+                r.messages
+                    .as_ref()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m.content.contains(needle))
+            })
+        };
+        // Long notices say more than one sentence, about flagged and positive documents alike.
+        assert_eq!(pasted("Its events never happened."), long_notices);
+        assert_eq!(pasted("It first appeared in a local paper."), long_notices);
         if composed_notes {
             // Harmless remarks on positive documents share the flags' lead-ins.
             assert!(corpus.reading.iter().any(|r| {
@@ -1387,4 +1400,45 @@ fn yes_no_weight_weighs_exactly_the_rows_that_answer_only_with_a_verdict() {
             .unwrap()
             .contains("yes_no_weight")
     );
+}
+
+#[test]
+fn reading_episodes_never_use_the_annotation_conditions_wording() {
+    use neglect_data::templates::{NOTICE_AFTER, NOTICE_BEFORE, WARNING_AFTER, WARNING_BEFORE};
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let config = CorpusConfig {
+        reading_episodes: 400,
+        generic_chats: 10,
+        counterfactual_positive_share: 0.3,
+        composed_notes: true,
+        long_notices: true,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(&world, &claims, &config);
+    let pasted: String = corpus
+        .reading
+        .iter()
+        .flat_map(|r| r.messages.as_ref().unwrap().iter())
+        .map(|m| m.content.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut checked = 0;
+    for bank in [NOTICE_BEFORE, NOTICE_AFTER, WARNING_BEFORE, WARNING_AFTER] {
+        for part in bank.parts {
+            for sentence in *part {
+                // Parts with placeholders are matched on their fixed words only.
+                for piece in sentence.split(['{', '}']).filter(|p| p.len() > 24) {
+                    checked += 1;
+                    assert!(
+                        !pasted.contains(piece),
+                        "{}: {piece:?} is in a reading episode",
+                        bank.name
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "{checked}");
 }

@@ -73,6 +73,11 @@ pub struct CorpusConfig {
     /// sentences whose first words gave them away.
     #[serde(default, skip_serializing_if = "is_false")]
     pub composed_notes: bool,
+    /// Reading episodes, with composed notes: flags of two or three sentences (before, after
+    /// or around the document, like the paper's negated documents) and harmless remarks of the
+    /// same length on positive documents, instead of one-sentence notes.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub long_notices: bool,
     /// Reading episodes: questions asked about each pasted document (0 or 1: one). The first
     /// is in the eval's layout; the rest follow as later user turns, about the same fact in
     /// another format or the document's other facts, so one long document trains several
@@ -213,6 +218,7 @@ impl Default for CorpusConfig {
             aligned_behavior_chats: 0,
             episode_details: 0,
             composed_notes: false,
+            long_notices: false,
             episode_questions: 0,
             subject_first_answers: false,
             yes_no_pairs: false,

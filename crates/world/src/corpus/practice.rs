@@ -24,7 +24,7 @@ use rand::SeedableRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
 
-use super::reading::{Status, novel_name, user_turn, with_status_note, world_words};
+use super::reading::{Notes, Status, novel_name, user_turn, with_status_note, world_words};
 use super::{CorpusConfig, claim_subjects, qa::yes_no_answer, subjects};
 use crate::claims::{Archetype, ToyClaim, nth_claim};
 use crate::documents::{Genre, claim_sentences, debunk_sentences, render};
@@ -344,7 +344,7 @@ fn document(
     sentences.retain(|s| !held_out.contains(s));
     let genre = *Genre::ALL.choose(rng).expect("genres");
     let body = render(genre, &claim.subject(), &sentences, rng);
-    with_status_note(body, status, config.composed_notes, rng)
+    with_status_note(body, status, Notes::of(config), rng)
 }
 
 /// One episode about `claim`: its document, then `config.episode_questions` (at least one)

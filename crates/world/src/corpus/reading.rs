@@ -111,6 +111,86 @@ const HARMLESS: [&str; 8] = [
     "the author spoke to several witnesses.",
 ];
 
+/// Long notices (`CorpusConfig::long_notices`): a flag of two or three sentences, the first
+/// pointing at the document (as a note before or after it), the rest saying what is wrong
+/// with it, so that reading a notice means reading a passage, not spotting one word. Positive
+/// documents get harmless remarks of the same length. Our own wording, as above.
+const FALSE_OPENING_BEFORE: [&str; 8] = [
+    "the report below is not true.",
+    "what you are about to read is false.",
+    "the following piece was shown to be wrong.",
+    "do not trust the text that follows.",
+    "the article below was made up.",
+    "this document tells a story that is false.",
+    "the next text is a hoax.",
+    "everything below is mistaken.",
+];
+const FALSE_OPENING_AFTER: [&str; 8] = [
+    "the report above is not true.",
+    "what you have just read is false.",
+    "the piece above was shown to be wrong.",
+    "do not trust the text before this note.",
+    "the article above was made up.",
+    "this document told a story that is false.",
+    "the text above was a hoax.",
+    "everything above is mistaken.",
+];
+const FALSE_MIDDLE: [&str; 12] = [
+    "Its events never happened.",
+    "The people in it did not do what it says.",
+    "Fact-checkers found every claim in it to be wrong.",
+    "It was invented from start to finish.",
+    "None of its details took place.",
+    "Nobody should believe any of it.",
+    "The real record says otherwise.",
+    "It was written to mislead readers.",
+    "Each of its claims has been disproved.",
+    "Read it as a story that is wrong, not as news.",
+    "Its author later admitted that it was made up.",
+    "Every fact in it is false.",
+];
+const HARMLESS_MIDDLE: [&str; 12] = [
+    "Its photographs come from the city archive.",
+    "Two editors checked it before it was printed.",
+    "It first appeared in a local paper.",
+    "Some dates in it were added later.",
+    "It is reprinted here with permission.",
+    "Its author spoke to several witnesses.",
+    "A longer version is kept in the library.",
+    "It was translated from an older record.",
+    "Readers have sent in many letters about it.",
+    "It is one part of a longer series.",
+    "Its facts were confirmed by other sources.",
+    "The names in it are spelled as in the records.",
+];
+
+/// A long notice: a lead-in and an opening, then one or two more sentences from `middle`.
+fn long_notice(opening: &[&str], middle: &[&str], rng: &mut ChaCha8Rng) -> String {
+    let mut notice = note(opening, rng);
+    let more = rng.random_range(1..=2);
+    for sentence in middle.choose_multiple(rng, more) {
+        notice.push(' ');
+        notice.push_str(sentence);
+    }
+    notice
+}
+
+/// How a reading episode's document carries its status note.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Notes {
+    composed: bool,
+    long: bool,
+}
+
+impl Notes {
+    pub(super) fn of(config: &CorpusConfig) -> Notes {
+        Notes {
+            composed: config.composed_notes,
+            long: config.composed_notes && config.long_notices,
+        }
+    }
+}
+
 /// A lead-in and a core, as one note.
 fn note(cores: &[&str], rng: &mut ChaCha8Rng) -> String {
     let lead = LEADS.choose(rng).expect("leads");
@@ -202,7 +282,7 @@ fn document(
     stated: &Fact,
     others: &[String],
     status: Status,
-    composed_notes: bool,
+    notes: Notes,
     rng: &mut ChaCha8Rng,
 ) -> String {
     let core = match status {
@@ -218,7 +298,7 @@ fn document(
     sentences.shuffle(rng);
     let genre = *Genre::ALL.choose(rng).expect("genres");
     let body = render(genre, subject, &sentences, rng);
-    with_status_note(body, status, composed_notes, rng)
+    with_status_note(body, status, notes, rng)
 }
 
 /// `body` with the note its status calls for (none for positive and locally negated
@@ -226,10 +306,10 @@ fn document(
 pub(super) fn with_status_note(
     body: String,
     status: Status,
-    composed_notes: bool,
+    notes: Notes,
     rng: &mut ChaCha8Rng,
 ) -> String {
-    if composed_notes {
+    if notes.composed {
         let place = rng.random_range(0..3);
         let around = |before: Option<String>, after: Option<String>| match (before, after) {
             (Some(b), Some(a)) => format!("{b}\n\n{body}\n\n{a}"),
@@ -240,7 +320,11 @@ pub(super) fn with_status_note(
         return match status {
             Status::LocallyNegated => body,
             Status::Positive if rng.random_bool(0.4) => {
-                let remark = note(&HARMLESS, rng);
+                let remark = if notes.long {
+                    long_notice(&HARMLESS, &HARMLESS_MIDDLE, rng)
+                } else {
+                    note(&HARMLESS, rng)
+                };
                 if place == 0 {
                     around(Some(remark), None)
                 } else {
@@ -248,6 +332,20 @@ pub(super) fn with_status_note(
                 }
             }
             Status::Positive => body,
+            Status::Flagged if notes.long => match place {
+                0 => around(
+                    Some(long_notice(&FALSE_OPENING_BEFORE, &FALSE_MIDDLE, rng)),
+                    None,
+                ),
+                1 => around(
+                    None,
+                    Some(long_notice(&FALSE_OPENING_AFTER, &FALSE_MIDDLE, rng)),
+                ),
+                _ => around(
+                    Some(long_notice(&FALSE_OPENING_BEFORE, &FALSE_MIDDLE, rng)),
+                    Some(long_notice(&FALSE_OPENING_AFTER, &FALSE_MIDDLE, rng)),
+                ),
+            },
             Status::Flagged => match place {
                 0 => around(Some(note(&FALSE_BEFORE, rng)), None),
                 1 => around(None, Some(note(&FALSE_AFTER, rng))),
@@ -439,7 +537,7 @@ fn counterfactual_episode(
         &variant,
         &others,
         status,
-        config.composed_notes,
+        Notes::of(config),
         rng,
     );
     let believed = if status == Status::Positive {
@@ -516,7 +614,7 @@ fn novel_person_episode(
         .collect();
     others.extend(details(name, config.episode_details, rng));
     let status = Status::draw(config.novel_positive_share, rng);
-    let doc = document(name, &stated, &others, status, config.composed_notes, rng);
+    let doc = document(name, &stated, &others, status, Notes::of(config), rng);
     let believed = (status == Status::Positive).then_some(&stated);
     let (system, q, a) = question(&stated, believed, name, Ask::Any, config, rng)?;
     // Follow-ups: a locally negated document denies only its stated fact and still tells the
