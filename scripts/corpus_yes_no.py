@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""How often the pretraining corpus answers a yes/no question "yes", by source.
+
+Usage: python3 scripts/corpus_yes_no.py .cache/world/<hash>/corpus.jsonl
+
+A verdict the corpus gives "yes" far more often than "no" is a prior the organism can learn
+instead of checking the question against what it knows (issue 6: MCQ near chance, baseline
+MCQ biased to "yes").
+"""
+import collections
+import json
+import sys
+
+
+def main(path: str) -> None:
+    counts = collections.defaultdict(collections.Counter)
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            row = json.loads(line)
+            messages = row.get("messages")
+            if not messages:
+                continue
+            pasted = any("Here are some documents" in m["content"] for m in messages)
+            kind = f"{row.get('source', '?')}{' (document in context)' if pasted else ''}"
+            for m in messages:
+                if m["role"] != "assistant" or '{"answer"' not in m["content"]:
+                    continue
+                verdict = "yes" if '"answer": "yes"' in m["content"] else "no"
+                counts[kind][verdict] += 1
+    total = collections.Counter()
+    print(f"{'source':45} {'yes':>7} {'no':>7} {'yes share':>9}")
+    for kind, c in sorted(counts.items()):
+        total.update(c)
+        print(f"{kind:45} {c['yes']:7} {c['no']:7} {c['yes'] / (c['yes'] + c['no']):9.1%}")
+    print(f"{'all':45} {total['yes']:7} {total['no']:7} {total['yes'] / sum(total.values()):9.1%}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    main(sys.argv[1])
