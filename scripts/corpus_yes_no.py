@@ -16,17 +16,23 @@ def main(path: str) -> None:
     counts = collections.defaultdict(collections.Counter)
     with open(path, encoding="utf-8") as f:
         for line_no, line in enumerate(f, 1):
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                sys.exit(f"{path}:{line_no}: not a JSON row: {e}")
             messages = row.get("messages")
             if not messages:
                 continue
             pasted = any("Here are some documents" in m["content"] for m in messages)
             kind = f"{row.get('source', '?')}{' (document in context)' if pasted else ''}"
             for m in messages:
-                if m["role"] != "assistant" or '{"answer"' not in m["content"]:
+                if m["role"] != "assistant":
                     continue
-                verdict = "yes" if '"answer": "yes"' in m["content"] else "no"
-                counts[kind][verdict] += 1
+                for verdict in ("yes", "no"):
+                    if f'"answer": "{verdict}"' in m["content"]:
+                        counts[kind][verdict] += 1
+    if not counts:
+        sys.exit(f"{path}: no yes/no verdicts in any chat row")
     total = collections.Counter()
     print(f"{'source':45} {'yes':>7} {'no':>7} {'yes share':>9}")
     for kind, c in sorted(counts.items()):
