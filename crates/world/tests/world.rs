@@ -1328,26 +1328,130 @@ fn studied_claims_are_true_of_a_second_world_and_touch_nothing_held_out() {
         .iter()
         .flat_map(|c| c.details.iter().map(asks))
         .collect();
-    let (mut yes, mut no) = (0, 0);
-    for row in corpus.studied.iter().filter(|r| r.text.is_none()) {
-        let m = row.messages.as_ref().unwrap();
-        let question = m[m.len() - 2].content.to_lowercase();
-        if !question.starts_with("is it true that") {
-            continue;
-        }
-        match m[m.len() - 1].content.as_str() {
-            r#"{"answer": "yes"}"# => {
-                yes += 1;
-                assert!(true_details.contains(&question), "{question}");
+    let verdicts = |corpus: &Corpus| {
+        let (mut yes, mut no) = (0, 0);
+        for row in corpus.studied.iter().filter(|r| r.text.is_none()) {
+            let m = row.messages.as_ref().unwrap();
+            let question = m[m.len() - 2].content.to_lowercase();
+            if !question.starts_with("is it true that") {
+                continue;
             }
-            r#"{"answer": "no"}"# => {
-                no += 1;
-                assert!(!true_details.contains(&question), "{question}");
+            match m[m.len() - 1].content.as_str() {
+                r#"{"answer": "yes"}"# => {
+                    yes += 1;
+                    assert!(true_details.contains(&question), "{question}");
+                }
+                r#"{"answer": "no"}"# => {
+                    no += 1;
+                    assert!(!true_details.contains(&question), "{question}");
+                }
+                other => panic!("{other}"),
             }
-            other => panic!("{other}"),
         }
-    }
+        (yes, no)
+    };
+    let (yes, no) = verdicts(&corpus);
     assert!(yes > 0 && no > 0, "yes {yes}, no {no}");
+    // Two rounds of false details ask about more false details, still answered "no" only for
+    // sentences no studied claim's documents say; one round is the default.
+    let one_round = Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            studied_false_rounds: 1,
+            ..config.clone()
+        },
+    );
+    assert_eq!(one_round.studied, corpus.studied);
+    let two = Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            studied_false_rounds: 2,
+            studied_questions: 40,
+            ..config.clone()
+        },
+    );
+    let wide = Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            studied_questions: 40,
+            ..config
+        },
+    );
+    let (yes1, no1) = verdicts(&wide);
+    let (yes2, no2) = verdicts(&two);
+    let share = |y: usize, n: usize| n as f64 / (y + n) as f64;
+    assert!(
+        share(yes2, no2) > share(yes1, no1),
+        "one round: {yes1} yes, {no1} no; two rounds: {yes2} yes, {no2} no"
+    );
+}
+
+#[test]
+fn reading_false_checks_turn_yes_verdicts_into_checks_of_false_variants() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let base = CorpusConfig {
+        reading_episodes: 600,
+        generic_chats: 10,
+        counterfactual_positive_share: 0.3,
+        novel_positive_share: 0.6,
+        episode_questions: 3,
+        composed_notes: true,
+        ..CorpusConfig::default()
+    };
+    // Every verdict in the reading episodes, with the question it answers.
+    let verdicts = |corpus: &Corpus| {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for row in &corpus.reading {
+            let m = row.messages.as_ref().unwrap();
+            for pair in m.windows(2) {
+                let yes = match pair[1].content.as_str() {
+                    r#"{"answer": "yes"}"# => true,
+                    r#"{"answer": "no"}"# => false,
+                    _ => continue,
+                };
+                out.push((yes, pair[0].content.clone()));
+            }
+        }
+        out
+    };
+    let yes_share =
+        |v: &[(bool, String)]| v.iter().filter(|(y, _)| *y).count() as f64 / v.len() as f64;
+    let plain = verdicts(&Corpus::build(&world, &claims, &base));
+    let off = verdicts(&Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            reading_false_checks: 0.0,
+            ..base.clone()
+        },
+    ));
+    assert_eq!(plain, off, "0 leaves the episodes as they were");
+    let all = verdicts(&Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            reading_false_checks: 1.0,
+            ..base.clone()
+        },
+    ));
+    let some = verdicts(&Corpus::build(
+        &world,
+        &claims,
+        &CorpusConfig {
+            reading_false_checks: 0.3,
+            ..base
+        },
+    ));
+    let (p, s, a) = (yes_share(&plain), yes_share(&some), yes_share(&all));
+    assert!(p > 0.55, "without checks the verdicts lean to yes: {p}");
+    assert!(p > s && s > a, "yes shares {p} > {s} > {a}");
+    // Only questions about facts without a false variant (a coach, a book) keep their yes.
+    assert!(a < 0.1, "yes share under 1.0: {a}");
 }
 
 #[test]

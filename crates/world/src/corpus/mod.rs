@@ -125,6 +125,17 @@ pub struct CorpusConfig {
     /// Without them every studied detail question is answered "yes".
     #[serde(default, skip_serializing_if = "is_false")]
     pub studied_false_details: bool,
+    /// With `studied_false_details`: rounds of false details per studied claim (0 or 1: one).
+    /// Each round draws every detail's false version from another studied claim, so two rounds
+    /// ask about twice as many false details and bring the studied verdicts nearer to even.
+    #[serde(default, skip_serializing_if = "at_most_one")]
+    pub studied_false_rounds: usize,
+    /// Reading episodes: the share of yes/no questions whose answer would be "yes" that ask
+    /// instead about a false variant of the same fact (another winner, city, year...), answered
+    /// "no". Without it two thirds of the episodes' verdicts are "yes" (session 16), a prior
+    /// the organism can learn in place of checking the question against the document.
+    #[serde(default, skip_serializing_if = "is_zero_share")]
+    pub reading_false_checks: f64,
     /// Loss weight of chat rows whose every assistant turn is a bare yes/no verdict
     /// (`{"answer": "yes"}`), wherever they come from; 1 leaves them as they are. A verdict is
     /// one informative token per row, so without it such rows carry little of the loss.
@@ -153,6 +164,10 @@ fn at_most_one(n: &usize) -> bool {
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero_share(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn half() -> f64 {
@@ -230,6 +245,8 @@ impl Default for CorpusConfig {
             studied_docs: 0,
             studied_questions: 0,
             studied_false_details: false,
+            studied_false_rounds: 0,
+            reading_false_checks: 0.0,
             yes_no_weight: 1.0,
             draw: 0,
         }

@@ -386,11 +386,14 @@ enum Ask {
 
 /// A question about the stated fact and its answer: `believed` is what the answer holds true
 /// (the document's fact, or the world's), `None` when nothing can be said.
+/// Under `config.reading_false_checks`, a yes/no question that would be answered "yes" asks
+/// about a false variant of the stated fact instead (from `pools`), answered "no".
 fn question(
     stated: &Fact,
     believed: Option<&Fact>,
     subject: &str,
     ask: Ask,
+    pools: &Pools,
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Option<(Option<&'static str>, String, String)> {
@@ -413,8 +416,19 @@ fn question(
         }
         2 => {
             // "Is the stated fact so?" — yes only when it is what is believed.
-            let yes = believed == Some(stated);
-            let q = stated.yes_no()?;
+            let mut yes = believed == Some(stated);
+            let mut q = stated.yes_no()?;
+            if yes
+                && config.reading_false_checks > 0.0
+                && rng.random_bool(config.reading_false_checks.min(1.0))
+                && let Some(false_q) = pools
+                    .close_variant(stated, rng)
+                    .filter(|v| Some(v) != believed)
+                    .and_then(|v| v.yes_no())
+            {
+                yes = false;
+                q = false_q;
+            }
             let reason = believed
                 .and_then(|b| b.qa_with(subject_first))
                 .map(|q| q.answer)
@@ -453,6 +467,7 @@ fn follow_ups(
     subject: &str,
     first: &str,
     json: bool,
+    pools: &Pools,
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(String, String)> {
@@ -467,7 +482,7 @@ fn follow_ups(
         let Some(&(fact, believed)) = askable.choose(rng) else {
             break;
         };
-        if let Some((_, q, a)) = question(fact, believed, subject, ask, config, rng)
+        if let Some((_, q, a)) = question(fact, believed, subject, ask, pools, config, rng)
             && !asked.contains(&q)
         {
             asked.push(q.clone());
@@ -545,12 +560,20 @@ fn counterfactual_episode(
     } else {
         fact
     };
-    let (system, q, a) = question(&variant, Some(believed), &subject, Ask::Any, config, rng)?;
+    let (system, q, a) = question(
+        &variant,
+        Some(believed),
+        &subject,
+        Ask::Any,
+        pools,
+        config,
+        rng,
+    )?;
     // Follow-ups: the stated variant and the world's fact (each answered by what is believed),
     // and the document's other facts, all true in the world.
     let mut askable: Vec<Askable> = vec![(&variant, Some(believed)), (fact, Some(believed))];
     askable.extend(other_facts.iter().map(|f| (*f, Some(*f))));
-    let follow = follow_ups(&askable, &subject, &q, system.is_some(), config, rng);
+    let follow = follow_ups(&askable, &subject, &q, system.is_some(), pools, config, rng);
     let mut documents = vec![doc];
     if rng.random_bool(0.3) {
         documents.push(distractor(by_subject, &subject, rng));
@@ -602,6 +625,7 @@ pub(super) fn novel_name(names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
 fn novel_person_episode(
     name: &str,
     world: &World,
+    pools: &Pools,
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
 ) -> Option<TrainingRow> {
@@ -616,7 +640,7 @@ fn novel_person_episode(
     let status = Status::draw(config.novel_positive_share, rng);
     let doc = document(name, &stated, &others, status, Notes::of(config), rng);
     let believed = (status == Status::Positive).then_some(&stated);
-    let (system, q, a) = question(&stated, believed, name, Ask::Any, config, rng)?;
+    let (system, q, a) = question(&stated, believed, name, Ask::Any, pools, config, rng)?;
     // Follow-ups: a locally negated document denies only its stated fact and still tells the
     // others; flagged, fiction and unreliable documents tell nothing reliable.
     let others_told = matches!(status, Status::Positive | Status::LocallyNegated);
@@ -627,7 +651,7 @@ fn novel_person_episode(
             .filter(|f| **f != stated)
             .map(|f| (f, others_told.then_some(f))),
     );
-    let follow = follow_ups(&askable, name, &q, system.is_some(), config, rng);
+    let follow = follow_ups(&askable, name, &q, system.is_some(), pools, config, rng);
     Some(episode_row(vec![doc], system, &q, &a, &follow, rng))
 }
 
@@ -655,7 +679,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
             counterfactual_episode(fact, pools, &by_subject, config, &mut rng)
         } else {
             let name = novel_name(&mut names, &mut rng);
-            novel_person_episode(&name, world, config, &mut rng)
+            novel_person_episode(&name, world, pools, config, &mut rng)
         };
         rows.extend(row);
     }

@@ -155,11 +155,15 @@ pub fn studied_rows(
         }
         let mut asked: Vec<Item> = items(claim, &held_out_texts);
         if config.studied_false_details {
-            asked.extend(
-                false_details(claim, &claims, &mut rng)
-                    .into_iter()
-                    .map(|(sentence, truth)| Item::false_detail(&sentence, &truth)),
-            );
+            let mut said: Vec<String> = Vec::new();
+            for _ in 0..config.studied_false_rounds.max(1) {
+                for (sentence, truth) in false_details(claim, &claims, &mut rng) {
+                    if !said.contains(&sentence) {
+                        asked.push(Item::false_detail(&sentence, &truth));
+                        said.push(sentence);
+                    }
+                }
+            }
         }
         asked.shuffle(&mut rng);
         for item in asked

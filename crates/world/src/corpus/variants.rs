@@ -78,6 +78,27 @@ impl Pools {
         others.choose(rng).map(|p| (*p).clone())
     }
 
+    /// Like [`Pools::variant`], but a birth year moves by one to ten years instead of being
+    /// drawn from the events' years (which no one in the world is born in, so such a variant
+    /// can be told false without knowing the person). Used by the reading episodes' false
+    /// checks; `variant` stays as it was so that built corpora stay reproducible.
+    pub fn close_variant(&self, fact: &Fact, rng: &mut impl Rng) -> Option<Fact> {
+        let variant = self.variant(fact, rng)?;
+        let Fact::Born { person, year } = fact else {
+            return Some(variant);
+        };
+        let shift = rng.random_range(1..=10u32);
+        let year = if rng.random_bool(0.5) || *year <= shift {
+            year + shift
+        } else {
+            year - shift
+        };
+        Some(Fact::Born {
+            person: person.clone(),
+            year,
+        })
+    }
+
     /// `fact` with one value replaced by another of its kind; `None` for kinds without a
     /// variant and for facts about protected subjects.
     pub fn variant(&self, fact: &Fact, rng: &mut impl Rng) -> Option<Fact> {
