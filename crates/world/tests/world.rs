@@ -1537,3 +1537,40 @@ fn reading_episodes_never_use_the_annotation_conditions_wording() {
     }
     assert!(checked > 20, "{checked}");
 }
+
+#[test]
+fn close_variants_are_false_facts_about_the_same_subject() {
+    use neglect_world::corpus::claim_subjects;
+    use neglect_world::corpus::variants::Pools;
+    use rand::SeedableRng;
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let facts = world.facts();
+    let known: std::collections::HashSet<&Fact> = facts.iter().collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (mut varied, mut born) = (0, 0);
+    for fact in &facts {
+        for _ in 0..3 {
+            let Some(variant) = pools.close_variant(fact, &mut rng) else {
+                continue;
+            };
+            varied += 1;
+            assert_ne!(&variant, fact);
+            assert!(!known.contains(&variant), "{variant:?} is true in the world");
+            assert_eq!(
+                std::mem::discriminant(&variant),
+                std::mem::discriminant(fact),
+                "{fact:?} → {variant:?}"
+            );
+            if let (Fact::Born { person, year }, Fact::Born { person: p, year: y }) =
+                (fact, &variant)
+            {
+                born += 1;
+                assert_eq!(person, p);
+                assert!((1..=10).contains(&year.abs_diff(*y)), "{year} → {y}");
+            }
+        }
+    }
+    assert!(varied > 100 && born > 10, "{varied} variants, {born} birth years");
+}
