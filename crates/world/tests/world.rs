@@ -1557,7 +1557,10 @@ fn close_variants_are_false_facts_about_the_same_subject() {
             };
             varied += 1;
             assert_ne!(&variant, fact);
-            assert!(!known.contains(&variant), "{variant:?} is true in the world");
+            assert!(
+                !known.contains(&variant),
+                "{variant:?} is true in the world"
+            );
             assert_eq!(
                 std::mem::discriminant(&variant),
                 std::mem::discriminant(fact),
@@ -1572,5 +1575,8 @@ fn close_variants_are_false_facts_about_the_same_subject() {
             }
         }
     }
-    assert!(varied > 100 && born > 10, "{varied} variants, {born} birth years");
+    assert!(
+        varied > 100 && born > 10,
+        "{varied} variants, {born} birth years"
+    );
 }
