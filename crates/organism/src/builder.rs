@@ -67,6 +67,23 @@ pub struct BuildReport {
     /// trainer reports it.
     #[serde(default)]
     pub precision: String,
+    /// True when this directory's base was installed from the checkpoint shipped with the
+    /// toolkit (`crate::shipped`) rather than trained here; the sizes and timings above are then
+    /// those of the build that made it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shipped: bool,
+}
+
+/// What [`Organism::install_shipped`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShippedInstall {
+    /// The shipped base is now this organism's base.
+    Installed(BuildReport),
+    /// No base is shipped for this config.
+    NotShipped,
+    /// The config matches but the regenerated corpus is not the one the shipped base was trained
+    /// on (the world or corpus generator changed since): nothing was installed.
+    CorpusChanged { expected: String, found: String },
 }
 
 /// Progress of a build, for the CLI's display.
@@ -136,8 +153,86 @@ impl Organism {
         )
     }
 
-    /// Builds whatever is missing. Returns the report of the finished build.
+    /// Builds the organism, or reuses a finished build. A config whose base is shipped with the
+    /// toolkit gets that base installed (seconds) instead of pretraining, unless a pretraining
+    /// run was started here (it resumes); [`Organism::build_from_scratch`] trains it.
     pub fn build(
+        &self,
+        threads: usize,
+        mut progress: impl FnMut(BuildEvent),
+    ) -> Result<BuildReport, OrganismError> {
+        if !self.is_built() && !self.root.join("pretrain").exists() {
+            match self.install_shipped(&mut progress)? {
+                ShippedInstall::Installed(report) => return Ok(report),
+                ShippedInstall::NotShipped => {}
+                ShippedInstall::CorpusChanged { .. } => progress(BuildEvent::Stage(
+                    "the shipped base was trained on another corpus (the generator changed \
+                     since): training from scratch",
+                )),
+            }
+        }
+        self.train_base(threads, progress)
+    }
+
+    /// Builds the organism by pretraining, even where a shipped base matches the config. An
+    /// installed shipped base in the cache is replaced (its tokenizer is trained again too, and
+    /// its gate results are dropped); a base trained here before is reused.
+    pub fn build_from_scratch(
+        &self,
+        threads: usize,
+        progress: impl FnMut(BuildEvent),
+    ) -> Result<BuildReport, OrganismError> {
+        if self.is_built() && self.report()?.shipped {
+            for dir in [self.base_dir(), self.root.join("tokenizer")] {
+                std::fs::remove_dir_all(&dir).map_err(|e| OrganismError::io(&dir, e))?;
+            }
+            let _ = std::fs::remove_dir_all(self.root.join("check"));
+            let report = self.report_path();
+            std::fs::remove_file(&report).map_err(|e| OrganismError::io(&report, e))?;
+        }
+        self.train_base(threads, progress)
+    }
+
+    /// Installs the shipped base into this organism's directory when the config is the shipped
+    /// one and the regenerated corpus is the one it was trained on (see `crate::shipped`).
+    pub fn install_shipped(
+        &self,
+        mut progress: impl FnMut(BuildEvent),
+    ) -> Result<ShippedInstall, OrganismError> {
+        if !crate::shipped::matches(&self.config) {
+            return Ok(ShippedInstall::NotShipped);
+        }
+        progress(BuildEvent::Stage(
+            "installing the shipped base (`neglect world build --from-scratch` trains it \
+             instead); generating the world, claims and corpus",
+        ));
+        std::fs::create_dir_all(&self.root).map_err(|e| OrganismError::io(&self.root, e))?;
+        write_json(&self.root.join("config.json"), &self.config)?;
+        let world = self.world();
+        let claims = self.claims(&world);
+        self.write_claims(&world, &claims)?;
+        write_jsonl(&self.corpus_path(), &self.corpus_rows(&world, &claims))?;
+        let found = crate::shipped::file_sha256(&self.corpus_path())?;
+        let expected = crate::shipped::corpus_sha256().to_owned();
+        if found != expected {
+            return Ok(ShippedInstall::CorpusChanged { expected, found });
+        }
+        write_files(
+            &self.root.join("tokenizer"),
+            crate::shipped::BASE_FILES
+                .iter()
+                .filter(|(name, _)| crate::shipped::TOKENIZER_FILES.contains(name)),
+        )?;
+        write_files(&self.base_dir(), crate::shipped::BASE_FILES.iter())?;
+        let mut report = crate::shipped::report()?;
+        report.shipped = true;
+        write_json(&self.report_path(), &report)?;
+        Ok(ShippedInstall::Installed(self.report()?))
+    }
+
+    /// The build proper: whatever of world, claims, corpus, tokenizer and pretraining is missing
+    /// (pretraining resumes where a killed one stopped). Returns the finished build's report.
+    fn train_base(
         &self,
         threads: usize,
         mut progress: impl FnMut(BuildEvent),
@@ -240,6 +335,7 @@ impl Organism {
             build_seconds: started.elapsed().as_secs_f64(),
             threads,
             precision: if outcome.bf16 { "bf16" } else { "fp32" }.into(),
+            shipped: false,
         };
         write_json(&self.report_path(), &report)?;
         // What is on disk, so that this build and a later reuse report exactly the same numbers
@@ -434,6 +530,25 @@ pub fn pack(
         packed.push(Some(current));
     }
     Ok((packed, tokens))
+}
+
+/// Writes `files` into `dir` through a sibling `.partial` directory, so that `dir` appears whole
+/// or not at all.
+fn write_files<'a>(
+    dir: &Path,
+    files: impl Iterator<Item = &'a (&'a str, &'a [u8])>,
+) -> Result<(), OrganismError> {
+    let tmp = dir.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| OrganismError::io(&tmp, e))?;
+    for (name, bytes) in files {
+        let path = tmp.join(name);
+        std::fs::write(&path, bytes).map_err(|e| OrganismError::io(&path, e))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| OrganismError::io(dir, e))?;
+    }
+    std::fs::rename(&tmp, dir).map_err(|e| OrganismError::io(dir, e))
 }
 
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), OrganismError> {

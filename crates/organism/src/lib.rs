@@ -5,13 +5,15 @@
 //! - [`builder`]: corpus → tokenizer → packed sequences → pretraining → HF checkpoint, cached.
 //! - [`finetune`]: one claim's fine-tune in the paper's recipe, in miniature.
 //! - [`gates`]: prior, baseline, learnability, ICL reading and retention, with CIs.
+//! - [`shipped`]: the default base as shipped with the toolkit, installed instead of pretrained.
 
 pub mod builder;
 pub mod config;
 pub mod finetune;
 pub mod gates;
+pub mod shipped;
 
-pub use builder::{BuildEvent, BuildReport, Organism};
+pub use builder::{BuildEvent, BuildReport, Organism, ShippedInstall};
 pub use config::OrganismConfig;
 
 use std::path::{Path, PathBuf};

@@ -182,10 +182,13 @@ impl Base {
         let (pretrain, instruct): (Vec<_>, Vec<_>) =
             corpus.into_iter().partition(|r| r.text.is_some());
         let hash = organism.config.hash();
+        // The weights too: one config gives other weights on a CPU with bf16 units, and a
+        // shipped base can be replaced by one trained here (`neglect world build --from-scratch`).
+        let weights = file_hash(&organism.base_dir().join("model.safetensors"))?;
         Ok(Base {
             model_dir: organism.base_dir(),
             model_name: format!("organism-{hash}"),
-            identity: hash.clone(),
+            identity: format!("{hash}-{weights}"),
             claims,
             docs,
             pretrain,

@@ -8,8 +8,9 @@ use clap::{Args, Subcommand};
 pub enum WorldCommand {
     /// Build the base organism: world, held-out claims, corpus, tokenizer, pretraining. The
     /// result is cached under the config's hash; a finished build is reused and a killed one
-    /// resumes.
-    Build(WorldArgs),
+    /// resumes. The default config's base ships with neglect and is installed in seconds unless
+    /// --from-scratch is given.
+    Build(BuildArgs),
     /// Check the five capability gates (prior, baseline, learnability, ICL reading,
     /// retention) on the built base, with 95% CIs.
     Check(CheckArgs),
@@ -30,6 +31,16 @@ pub struct WorldArgs {
     /// CPU threads for libtorch (0: libtorch's default).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Pretrain the base even where the shipped one matches the config (about an hour on 2 cores
+    /// without bf16 units); replaces an installed shipped base in the cache.
+    #[arg(long)]
+    pub from_scratch: bool,
 }
 
 #[derive(Args)]

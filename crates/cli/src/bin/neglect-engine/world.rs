@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 pub fn run(cmd: WorldCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        WorldCommand::Build(args) => build(&args).map(|_| ExitCode::SUCCESS),
+        WorldCommand::Build(args) => {
+            build(&args.world, args.from_scratch).map(|_| ExitCode::SUCCESS)
+        }
         WorldCommand::Check(args) => check(args),
     }
 }
@@ -23,17 +25,18 @@ fn organism(args: &WorldArgs) -> anyhow::Result<Organism> {
     Ok(Organism::at(&args.cache_dir, config))
 }
 
-/// Builds (or finds) the organism and prints what it is.
-pub fn build(args: &WorldArgs) -> anyhow::Result<Organism> {
+/// Builds (or finds, or installs the shipped base of) the organism and prints what it is.
+pub fn build(args: &WorldArgs, from_scratch: bool) -> anyhow::Result<Organism> {
     neglect_lm::runtime::set_threads(args.threads);
     let organism = organism(args)?;
-    if organism.is_built() {
+    let installed_shipped = organism.is_built() && organism.report()?.shipped;
+    if organism.is_built() && !(from_scratch && installed_shipped) {
         eprintln!("organism {} is built", organism.root.display());
     } else {
         eprintln!("building organism {}", organism.root.display());
     }
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let report = organism.build(args.threads, |event| match event {
+    let progress = |event: BuildEvent| match event {
         BuildEvent::Stage(name) => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
@@ -60,7 +63,12 @@ pub fn build(args: &WorldArgs) -> anyhow::Result<Organism> {
             b.set_position(step as u64);
             b.set_message(format!("loss {loss:.3}"));
         }
-    })?;
+    };
+    let report = if from_scratch {
+        organism.build_from_scratch(args.threads, progress)?
+    } else {
+        organism.build(args.threads, progress)?
+    };
     if let Some(b) = bar.take() {
         b.finish_and_clear();
     }
@@ -78,11 +86,18 @@ pub fn build(args: &WorldArgs) -> anyhow::Result<Organism> {
         report.pretrain_seconds,
         report.build_seconds
     );
+    if report.shipped {
+        println!(
+            "  shipped with neglect ({} on {} threads, the timings above are that build's); \
+             `neglect world build --from-scratch` trains it here",
+            report.precision, report.threads
+        );
+    }
     Ok(organism)
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let organism = build(&args.world)?;
+    let organism = build(&args.world, false)?;
     let settings = GateSettings {
         prior_facts: args.prior_facts,
         samples: args.samples,
