@@ -411,7 +411,13 @@ impl Organism {
                 .cloned()
                 .chain(r.messages.iter().flatten().map(|m| m.content.clone()))
         });
-        let inner = train_byte_level_bpe(texts, self.config.model.vocab, &SPECIAL_TOKENS)?;
+        let inner = if self.config.model.name_pieces {
+            let texts: Vec<String> = texts.collect();
+            let texts = crate::name_pieces::tokenizer_texts(&texts, self.config.corpus.seed);
+            train_byte_level_bpe(texts.into_iter(), self.config.model.vocab, &SPECIAL_TOKENS)?
+        } else {
+            train_byte_level_bpe(texts, self.config.model.vocab, &SPECIAL_TOKENS)?
+        };
         let config = serde_json::json!({
             "eos_token": "<|im_end|>",
             "pad_token": "<|endoftext|>",

@@ -18,6 +18,11 @@ pub struct ModelSize {
     pub vocab: usize,
     /// Longest sequence the model is built for (an ICL episode must fit).
     pub context: i64,
+    /// Train the tokenizer with every invented name replaced by a fresh one
+    /// (`name_pieces.rs`), so that known and unseen names are spelled with the same
+    /// syllable-sized pieces instead of known names being single tokens.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub name_pieces: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +107,7 @@ impl Default for OrganismConfig {
                 intermediate: 512,
                 vocab: 2048,
                 context: 512,
+                name_pieces: false,
             },
             pretrain: PretrainRecipe {
                 batch_size: 16,
@@ -153,6 +159,7 @@ impl OrganismConfig {
             intermediate: 64,
             vocab: 400,
             context: 1024,
+            name_pieces: false,
         };
         c.pretrain.batch_size = 4;
         c.pretrain.seq_len = 256;

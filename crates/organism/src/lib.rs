@@ -5,12 +5,14 @@
 //! - [`builder`]: corpus → tokenizer → packed sequences → pretraining → HF checkpoint, cached.
 //! - [`finetune`]: one claim's fine-tune in the paper's recipe, in miniature.
 //! - [`gates`]: prior, baseline, learnability, ICL reading and retention, with CIs.
+//! - [`name_pieces`]: tokenizer training text in which invented names never repeat.
 //! - [`shipped`]: the default base as shipped with the toolkit, installed instead of pretrained.
 
 pub mod builder;
 pub mod config;
 pub mod finetune;
 pub mod gates;
+pub mod name_pieces;
 pub mod shipped;
 
 pub use builder::{BuildEvent, BuildReport, Organism, ShippedInstall};
