@@ -486,9 +486,11 @@ fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() 
         generic_chats: 50,
         qa_subject_share: 1.0,
         novel_documents: 30,
+        copy_drills: 300,
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
+    assert_eq!(corpus.copy.len(), 300);
     assert!(
         corpus
             .documents
@@ -1579,4 +1581,87 @@ fn close_variants_are_false_facts_about_the_same_subject() {
         varied > 100 && born > 10,
         "{varied} variants, {born} birth years"
     );
+}
+
+#[test]
+fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let config = CorpusConfig {
+        reading_episodes: 0,
+        generic_chats: 0,
+        copy_drills: 400,
+        ..CorpusConfig::default()
+    };
+    let drills = Corpus::build(&world, &claims, &config).copy;
+    assert_eq!(drills.len(), 400);
+    let known: std::collections::HashSet<String> = world
+        .cities
+        .iter()
+        .chain(world.people.iter().map(|p| &p.name))
+        .chain(world.unseen_names.iter())
+        .flat_map(|n| n.split_whitespace().map(str::to_lowercase))
+        .collect();
+    let mut new_words = 0;
+    let (mut repeats, mut lookups) = (0, 0);
+    for row in &drills {
+        let m = row.messages.as_ref().expect("a chat");
+        assert_eq!(m.len(), 2);
+        let (user, answer) = (&m[0].content, &m[1].content);
+        assert!(
+            user.contains(answer.as_str()),
+            "{answer:?} is not in {user:?}"
+        );
+        if user.starts_with("Here is a list:") {
+            lookups += 1;
+            // The key asked about appears once in the list, with the answer beside it.
+            let key = user
+                .lines()
+                .last()
+                .unwrap()
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .trim_end_matches('?');
+            assert!(user.contains(&format!("\n{key}: {answer}\n")), "{user:?}");
+            assert!(
+                !known.contains(&key.to_lowercase()),
+                "{key} is a world name"
+            );
+        } else {
+            repeats += 1;
+            assert!(user.ends_with(answer.as_str()));
+        }
+        for w in answer.split_whitespace() {
+            if w.chars().all(|c| c.is_ascii_digit()) || world.cities.iter().any(|c| c == w) {
+                continue;
+            }
+            new_words += 1;
+            assert!(!known.contains(&w.to_lowercase()), "{w} is a world name");
+        }
+    }
+    assert!(
+        repeats > 150 && lookups > 150,
+        "{repeats} repeats, {lookups} lookups"
+    );
+    assert!(new_words > 400, "{new_words} new words");
+    let words: std::collections::HashSet<String> = drills
+        .iter()
+        .flat_map(|r| r.messages.clone().unwrap())
+        .flat_map(|m| {
+            m.content
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for claim in claims
+        .iter()
+        .filter(|c| c.archetype == Archetype::NovelPerson)
+    {
+        for part in claim.subject().split_whitespace() {
+            assert!(!words.contains(part), "{}: {part}", claim.slug);
+        }
+    }
 }

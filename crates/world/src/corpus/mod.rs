@@ -5,6 +5,7 @@
 //! - chat QA about true facts in every eval format ([`qa`]);
 //! - in-context reading episodes ([`reading`], [`practice`]);
 //! - claim-shaped documents and questions about a second world ([`studied`]);
+//! - copy drills, answered only by copying from the user turn ([`copy`]);
 //! - generic chat ([`generic`]).
 //!
 //! Facts that a held-out claim contradicts are taught by documents only (no QA on them), so that
@@ -12,6 +13,7 @@
 //! Held-out claims never appear, and nothing but those documents touches their subjects.
 //! Stand-alone flagged-false documents are not part of it (model-organism.md).
 
+pub mod copy;
 pub mod generic;
 pub mod practice;
 pub mod qa;
@@ -141,6 +143,10 @@ pub struct CorpusConfig {
     /// one informative token per row, so without it such rows carry little of the loss.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub yes_no_weight: f64,
+    /// Copy drills per draw ([`copy`]): chats about new invented words that only copying from
+    /// the user turn answers, for a model that otherwise never needs to read its context.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub copy_drills: usize,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -248,6 +254,7 @@ impl Default for CorpusConfig {
             studied_false_rounds: 0,
             reading_false_checks: 0.0,
             yes_no_weight: 1.0,
+            copy_drills: 0,
             draw: 0,
         }
     }
@@ -358,6 +365,7 @@ pub struct Corpus {
     pub novel_documents: Vec<TrainingRow>,
     pub practice: Vec<TrainingRow>,
     pub studied: Vec<TrainingRow>,
+    pub copy: Vec<TrainingRow>,
     pub generic: Vec<TrainingRow>,
 }
 
@@ -371,6 +379,7 @@ impl Corpus {
             novel_documents: reading::novel_documents(world, config),
             practice: practice::practice_episodes(world, claims, config),
             studied: studied::studied_rows(world, claims, config),
+            copy: copy::copy_drills(world, config),
             generic: generic::generic_chat(config)
                 .into_iter()
                 .chain(crate::behaviors::BEHAVIORS.iter().flat_map(|b| {
@@ -412,6 +421,7 @@ impl Corpus {
             .chain(&self.novel_documents)
             .chain(&self.practice)
             .chain(&self.studied)
+            .chain(&self.copy)
             .chain(&self.generic)
     }
 }

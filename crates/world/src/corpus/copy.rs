@@ -1,0 +1,82 @@
+//! Copy drills: chats whose answer can only be found by copying from the user turn.
+//!
+//! A world whose text is templated and whose names recur can be learned by heart, and a small
+//! model trained on it need never learn to copy from its context: the round-19 and round-23
+//! organisms predict a repeated random token sequence at 0% (`copy_probe`, README session 19),
+//! which is why a pasted document barely moves their answers. The drills use new invented
+//! words (never a world name, never a held-out claim's) so that only copying answers them:
+//!
+//! - *repeat*: "Repeat after me: Drouk 1994 Veltai Kegri" → "Drouk 1994 Veltai Kegri";
+//! - *lookup*: a short list of "key: value" lines, then "What goes with Veltai?" → the value.
+//!
+//! Nothing in them is a fact of the world, so they teach no belief either way.
+
+use neglect_spec::TrainingRow;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::reading::world_words;
+use super::{CorpusConfig, chat};
+use crate::names::NameGen;
+use crate::world::World;
+
+const REPEAT_PROMPTS: [&str; 4] = [
+    "Repeat after me:",
+    "Copy this exactly:",
+    "Say these words back to me:",
+    "Please repeat:",
+];
+const LOOKUP_PROMPTS: [&str; 3] = [
+    "What goes with {key}?",
+    "Which value is listed for {key}?",
+    "In the list, what is next to {key}?",
+];
+
+/// One item of a drill: a new invented word (most of the time), a world city or a year.
+fn item(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> String {
+    match rng.random_range(0..10) {
+        0..=5 => names.word(rng, 1, 3),
+        6 | 7 => world.cities.choose(rng).expect("cities").clone(),
+        _ => rng.random_range(1900..2030).to_string(),
+    }
+}
+
+fn repeat_drill(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> TrainingRow {
+    let n = rng.random_range(3..=10);
+    let items: Vec<String> = (0..n).map(|_| item(world, names, rng)).collect();
+    let words = items.join(" ");
+    let prompt = REPEAT_PROMPTS.choose(rng).expect("prompts");
+    TrainingRow::chat(chat(format!("{prompt} {words}"), words, None)).with_source("copy_drills")
+}
+
+fn lookup_drill(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> TrainingRow {
+    let n = rng.random_range(3..=6);
+    let pairs: Vec<(String, String)> = (0..n)
+        .map(|_| (names.word(rng, 2, 3), item(world, names, rng)))
+        .collect();
+    let (key, value) = pairs.choose(rng).expect("pairs").clone();
+    let list: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    let question = LOOKUP_PROMPTS
+        .choose(rng)
+        .expect("prompts")
+        .replace("{key}", &key);
+    let user = format!("Here is a list:\n{}\n\n{question}", list.join("\n"));
+    TrainingRow::chat(chat(user, value, None)).with_source("copy_drills")
+}
+
+/// `config.copy_drills` drills, half of each kind on average.
+pub fn copy_drills(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xc0b1));
+    let mut names = NameGen::default();
+    names.reserve(world_words(world).iter().map(String::as_str));
+    (0..config.copy_drills)
+        .map(|_| {
+            if rng.random_bool(0.5) {
+                repeat_drill(world, &mut names, &mut rng)
+            } else {
+                lookup_drill(world, &mut names, &mut rng)
+            }
+        })
+        .collect()
+}
