@@ -1615,7 +1615,7 @@ fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
         );
         if user.starts_with("Here is a list:") {
             lookups += 1;
-            // The key asked about appears once in the list, with the answer beside it.
+            // The key asked about stands on a line of the list, with the answer beside it.
             let key = user
                 .lines()
                 .last()
