@@ -149,6 +149,7 @@ impl OrganismConfig {
         c.corpus.reading_episodes = 40;
         c.corpus.generic_chats = 20;
         c.corpus.novel_documents = 20;
+        c.corpus.copy_drills = 20;
         c.corpus.studied_claims = 1;
         c.corpus.studied_docs = 1;
         c.corpus.studied_questions = 2;
@@ -174,7 +175,7 @@ impl OrganismConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
         let mut de = serde_json::Deserializer::from_str(&text);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let config: OrganismConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             format!(
                 "{}:{}:{}: {}: {}",
                 path.display(),
@@ -183,7 +184,12 @@ impl OrganismConfig {
                 e.path(),
                 e.inner()
             )
-        })
+        })?;
+        config
+            .corpus
+            .validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(config)
     }
 
     /// Short content hash of the whole config and of the world generator's version (names

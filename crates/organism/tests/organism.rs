@@ -175,3 +175,20 @@ fn wilson_intervals_match_known_values() {
     assert_eq!((p, lo), (0.0, 0.0));
     assert!((hi - 0.1611).abs() < 1e-3, "{hi}");
 }
+
+#[test]
+fn a_config_with_a_share_outside_zero_to_one_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("organism.json");
+    let mut json = serde_json::to_value(OrganismConfig::default()).unwrap();
+    json["corpus"]["copy_lookup_share"] = serde_json::json!(1.5);
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let err = OrganismConfig::load(&path).unwrap_err();
+    assert!(err.contains("organism.json"), "{err}");
+    assert!(err.contains("corpus.copy_lookup_share"), "{err}");
+    json["corpus"]["copy_lookup_share"] = serde_json::json!(0.75);
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let config = OrganismConfig::load(&path).unwrap();
+    assert_eq!(config.corpus.copy_lookup_share, 0.75);
+    assert_ne!(config.hash(), OrganismConfig::default().hash());
+}

@@ -1665,3 +1665,35 @@ fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
         }
     }
 }
+
+#[test]
+fn copy_lookup_share_sets_how_many_drills_are_lookups() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let lookups = |share: f64| {
+        let config = CorpusConfig {
+            reading_episodes: 0,
+            generic_chats: 0,
+            copy_drills: 400,
+            copy_lookup_share: share,
+            ..CorpusConfig::default()
+        };
+        Corpus::build(&world, &claims, &config)
+            .copy
+            .iter()
+            .filter(|r| {
+                r.messages.as_ref().unwrap()[0]
+                    .content
+                    .starts_with("Here is a list:")
+            })
+            .count()
+    };
+    assert_eq!(lookups(0.0), 0);
+    assert_eq!(lookups(1.0), 400);
+    let most = lookups(0.8);
+    assert!(
+        (290..=350).contains(&most),
+        "{most} of 400 lookups at share 0.8"
+    );
+}

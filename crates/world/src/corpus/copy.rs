@@ -65,14 +65,14 @@ fn lookup_drill(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> Tra
     TrainingRow::chat(chat(user, value, None)).with_source("copy_drills")
 }
 
-/// `config.copy_drills` drills, half of each kind on average.
+/// `config.copy_drills` drills, a `config.copy_lookup_share` of them lookups on average.
 pub fn copy_drills(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xc0b1));
     let mut names = NameGen::default();
     names.reserve(world_words(world).iter().map(String::as_str));
     (0..config.copy_drills)
         .map(|_| {
-            if rng.random_bool(0.5) {
+            if rng.random_bool(1.0 - config.copy_lookup_share) {
                 repeat_drill(world, &mut names, &mut rng)
             } else {
                 lookup_drill(world, &mut names, &mut rng)

@@ -147,6 +147,9 @@ pub struct CorpusConfig {
     /// the user turn answers, for a model that otherwise never needs to read its context.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub copy_drills: usize,
+    /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
+    #[serde(default = "half", skip_serializing_if = "is_half")]
+    pub copy_lookup_share: f64,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -154,6 +157,29 @@ pub struct CorpusConfig {
 }
 
 impl CorpusConfig {
+    /// Checks what serde cannot: every share is a probability. The error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let shares = [
+            ("local_negation_share", self.local_negation_share),
+            ("qa_subject_share", self.qa_subject_share),
+            (
+                "counterfactual_positive_share",
+                self.counterfactual_positive_share,
+            ),
+            ("novel_positive_share", self.novel_positive_share),
+            ("practice_positive_share", self.practice_positive_share),
+            ("copy_lookup_share", self.copy_lookup_share),
+        ];
+        for (field, share) in shares {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "corpus.{field}: {share} is not a share between 0 and 1"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The seed of one generator's random stream in this draw.
     pub fn rng_seed(&self, salt: u64) -> u64 {
         self.seed ^ salt ^ self.draw.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -176,6 +202,10 @@ fn is_zero_share(x: &f64) -> bool {
     *x == 0.0
 }
 
+fn is_half(x: &f64) -> bool {
+    *x == 0.5
+}
+
 fn half() -> f64 {
     0.5
 }
@@ -191,10 +221,6 @@ fn is_one(x: &f64) -> bool {
 /// `{"answer": "yes"}` or `{"answer": "no"}`, nothing else.
 fn is_bare_verdict(reply: &str) -> bool {
     matches!(reply.trim(), r#"{"answer": "yes"}"# | r#"{"answer": "no"}"#)
-}
-
-fn is_half(x: &f64) -> bool {
-    *x == 0.5
 }
 
 fn novel_positive_default() -> f64 {
@@ -254,7 +280,8 @@ impl Default for CorpusConfig {
             studied_false_rounds: 0,
             reading_false_checks: 0.0,
             yes_no_weight: 1.0,
-            copy_drills: 0,
+            copy_drills: 3000,
+            copy_lookup_share: 0.5,
             draw: 0,
         }
     }
