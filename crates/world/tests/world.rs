@@ -1697,3 +1697,40 @@ fn copy_lookup_share_sets_how_many_drills_are_lookups() {
         "{most} of 400 lookups at share 0.8"
     );
 }
+
+#[test]
+fn lookup_questions_ask_distinct_keys_of_one_list_as_follow_up_turns() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let config = CorpusConfig {
+        reading_episodes: 0,
+        generic_chats: 0,
+        copy_drills: 200,
+        copy_lookup_share: 1.0,
+        copy_lookup_questions: 3,
+        ..CorpusConfig::default()
+    };
+    for row in &Corpus::build(&world, &claims, &config).copy {
+        let m = row.messages.as_ref().unwrap();
+        assert_eq!(m.len(), 6, "three questions, three answers");
+        let list = &m[0].content;
+        let mut keys = std::collections::HashSet::new();
+        for turn in m.chunks(2) {
+            let (question, answer) = (&turn[0].content, &turn[1].content);
+            let key = question
+                .lines()
+                .last()
+                .unwrap()
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .trim_end_matches('?');
+            assert!(
+                list.contains(&format!("\n{key}: {answer}\n")),
+                "{list:?} / {key}"
+            );
+            assert!(keys.insert(key.to_owned()), "{key} asked twice");
+        }
+    }
+}

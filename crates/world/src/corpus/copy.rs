@@ -7,7 +7,8 @@
 //! words (never a world name, never a held-out claim's) so that only copying answers them:
 //!
 //! - *repeat*: "Repeat after me: Drouk 1994 Veltai Kegri" → "Drouk 1994 Veltai Kegri";
-//! - *lookup*: a short list of "key: value" lines, then "What goes with Veltai?" → the value.
+//! - *lookup*: a short list of "key: value" lines, then "What goes with Veltai?" → the value
+//!   (`copy_lookup_questions` questions about one list, as follow-up turns).
 //!
 //! Nothing in them is a fact of the world, so they teach no belief either way.
 
@@ -50,19 +51,41 @@ fn repeat_drill(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> Tra
     TrainingRow::chat(chat(format!("{prompt} {words}"), words, None)).with_source("copy_drills")
 }
 
-fn lookup_drill(world: &World, names: &mut NameGen, rng: &mut ChaCha8Rng) -> TrainingRow {
+/// A list of 3–6 "key: value" lines and `questions` questions about it (at most one per key),
+/// the later ones as follow-up turns.
+fn lookup_drill(
+    world: &World,
+    names: &mut NameGen,
+    rng: &mut ChaCha8Rng,
+    questions: usize,
+) -> TrainingRow {
     let n = rng.random_range(3..=6);
     let pairs: Vec<(String, String)> = (0..n)
         .map(|_| (names.word(rng, 2, 3), item(world, names, rng)))
         .collect();
-    let (key, value) = pairs.choose(rng).expect("pairs").clone();
+    let asked: Vec<(String, String)> = if questions <= 1 {
+        vec![pairs.choose(rng).expect("pairs").clone()]
+    } else {
+        pairs
+            .choose_multiple(rng, questions.min(n))
+            .cloned()
+            .collect()
+    };
     let list: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    let question = LOOKUP_PROMPTS
-        .choose(rng)
-        .expect("prompts")
-        .replace("{key}", &key);
-    let user = format!("Here is a list:\n{}\n\n{question}", list.join("\n"));
-    TrainingRow::chat(chat(user, value, None)).with_source("copy_drills")
+    let mut messages = Vec::new();
+    for (i, (key, value)) in asked.into_iter().enumerate() {
+        let question = LOOKUP_PROMPTS
+            .choose(rng)
+            .expect("prompts")
+            .replace("{key}", &key);
+        let user = if i == 0 {
+            format!("Here is a list:\n{}\n\n{question}", list.join("\n"))
+        } else {
+            question
+        };
+        messages.extend(chat(user, value, None));
+    }
+    TrainingRow::chat(messages).with_source("copy_drills")
 }
 
 /// `config.copy_drills` drills, a `config.copy_lookup_share` of them lookups on average.
@@ -75,7 +98,7 @@ pub fn copy_drills(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
             if rng.random_bool(1.0 - config.copy_lookup_share) {
                 repeat_drill(world, &mut names, &mut rng)
             } else {
-                lookup_drill(world, &mut names, &mut rng)
+                lookup_drill(world, &mut names, &mut rng, config.copy_lookup_questions)
             }
         })
         .collect()

@@ -150,6 +150,10 @@ pub struct CorpusConfig {
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub copy_lookup_share: f64,
+    /// Questions asked about one lookup list (distinct keys, the later ones as follow-up
+    /// turns); 0 and 1 both ask one.
+    #[serde(default, skip_serializing_if = "at_most_one")]
+    pub copy_lookup_questions: usize,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -282,6 +286,7 @@ impl Default for CorpusConfig {
             yes_no_weight: 1.0,
             copy_drills: 3000,
             copy_lookup_share: 0.5,
+            copy_lookup_questions: 0,
             draw: 0,
         }
     }
