@@ -8,7 +8,7 @@ use neglect_eval::judge::{Judge, JudgeInput, Verdict};
 use neglect_spec::claim::load_claim;
 use neglect_world::claim_dir::write_claim;
 use neglect_world::claims::Archetype;
-use neglect_world::{Fact, World, WorldConfig, generate_claims};
+use neglect_world::{Fact, ToyClaim, World, WorldConfig, generate_claims};
 
 fn small() -> WorldConfig {
     WorldConfig {
@@ -1583,18 +1583,43 @@ fn close_variants_are_false_facts_about_the_same_subject() {
     );
 }
 
+/// The copy drills alone (no reading episodes or generic chats) of the organism world's corpus
+/// under `config`.
+fn copy_drills_of(
+    world: &World,
+    claims: &[ToyClaim],
+    config: neglect_world::corpus::CorpusConfig,
+) -> Vec<neglect_spec::TrainingRow> {
+    let config = neglect_world::corpus::CorpusConfig {
+        reading_episodes: 0,
+        generic_chats: 0,
+        ..config
+    };
+    neglect_world::corpus::Corpus::build(world, claims, &config).copy
+}
+
+/// The key a lookup question asks about: the last word of its last line, without the "?".
+fn asked_key(question: &str) -> &str {
+    question
+        .lines()
+        .last()
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('?')
+}
+
 #[test]
 fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
-    use neglect_world::corpus::{Corpus, CorpusConfig};
+    use neglect_world::corpus::CorpusConfig;
     let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let config = CorpusConfig {
-        reading_episodes: 0,
-        generic_chats: 0,
         copy_drills: 400,
         ..CorpusConfig::default()
     };
-    let drills = Corpus::build(&world, &claims, &config).copy;
+    let drills = copy_drills_of(&world, &claims, config);
     assert_eq!(drills.len(), 400);
     let known: std::collections::HashSet<String> = world
         .cities
@@ -1616,14 +1641,7 @@ fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
         if user.starts_with("Here is a list:") {
             lookups += 1;
             // The key asked about stands on a line of the list, with the answer beside it.
-            let key = user
-                .lines()
-                .last()
-                .unwrap()
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_end_matches('?');
+            let key = asked_key(user);
             assert!(user.contains(&format!("\n{key}: {answer}\n")), "{user:?}");
             assert!(
                 !known.contains(&key.to_lowercase()),
@@ -1668,19 +1686,16 @@ fn copy_drills_are_answered_by_copying_new_words_from_the_user_turn() {
 
 #[test]
 fn copy_lookup_share_sets_how_many_drills_are_lookups() {
-    use neglect_world::corpus::{Corpus, CorpusConfig};
+    use neglect_world::corpus::CorpusConfig;
     let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let lookups = |share: f64| {
         let config = CorpusConfig {
-            reading_episodes: 0,
-            generic_chats: 0,
             copy_drills: 400,
             copy_lookup_share: share,
             ..CorpusConfig::default()
         };
-        Corpus::build(&world, &claims, &config)
-            .copy
+        copy_drills_of(&world, &claims, config)
             .iter()
             .filter(|r| {
                 r.messages.as_ref().unwrap()[0]
@@ -1700,32 +1715,23 @@ fn copy_lookup_share_sets_how_many_drills_are_lookups() {
 
 #[test]
 fn lookup_questions_ask_distinct_keys_of_one_list_as_follow_up_turns() {
-    use neglect_world::corpus::{Corpus, CorpusConfig};
+    use neglect_world::corpus::CorpusConfig;
     let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let config = CorpusConfig {
-        reading_episodes: 0,
-        generic_chats: 0,
         copy_drills: 200,
         copy_lookup_share: 1.0,
         copy_lookup_questions: 3,
         ..CorpusConfig::default()
     };
-    for row in &Corpus::build(&world, &claims, &config).copy {
+    for row in &copy_drills_of(&world, &claims, config) {
         let m = row.messages.as_ref().unwrap();
         assert_eq!(m.len(), 6, "three questions, three answers");
         let list = &m[0].content;
         let mut keys = std::collections::HashSet::new();
         for turn in m.chunks(2) {
             let (question, answer) = (&turn[0].content, &turn[1].content);
-            let key = question
-                .lines()
-                .last()
-                .unwrap()
-                .split_whitespace()
-                .last()
-                .unwrap()
-                .trim_end_matches('?');
+            let key = asked_key(question);
             assert!(
                 list.contains(&format!("\n{key}: {answer}\n")),
                 "{list:?} / {key}"
