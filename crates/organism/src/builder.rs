@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::OrganismError;
 use crate::config::OrganismConfig;
+use crate::copy_warmup;
 
 const SPECIAL_TOKENS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
 
@@ -101,6 +102,10 @@ pub enum BuildEvent {
         step: usize,
         total: usize,
         loss: f64,
+    },
+    /// The copy warm-up finished: greedy accuracy on held-out second showings.
+    CopyWarmupDone {
+        accuracy: f64,
     },
 }
 
@@ -290,6 +295,7 @@ impl Organism {
         });
         let out = self.root.join("pretrain");
         let train_started = Instant::now();
+        self.copy_warmup(&mut pretrained.model, &out, &mut progress)?;
         let mut last_loss = f64::NAN;
         let mut total_steps = 0;
         progress(BuildEvent::Stage("pretraining"));
@@ -455,6 +461,43 @@ impl Organism {
             rows.extend(Corpus::build(world, claims, &corpus).rows().cloned());
         }
         rows
+    }
+
+    /// Runs the copy warm-up when the config asks for one, once: a resumed build reloads its
+    /// weights, and one whose pretraining has started (the trainer's own state holds the
+    /// weights) skips it.
+    fn copy_warmup(
+        &self,
+        model: &mut Model,
+        out: &Path,
+        progress: &mut impl FnMut(BuildEvent),
+    ) -> Result<(), OrganismError> {
+        let steps = self.config.pretrain.copy_warmup_steps;
+        if steps == 0 || out.join(neglect_lm::train::trainer::STATE_DIR).exists() {
+            return Ok(());
+        }
+        if copy_warmup::weights_path(out).exists() {
+            return copy_warmup::load(model, out);
+        }
+        progress(BuildEvent::Stage(
+            "copy warm-up (random sequences shown twice)",
+        ));
+        let first_id = SPECIAL_TOKENS.len() as i64;
+        let accuracy = copy_warmup::copy_warmup(
+            model,
+            steps,
+            self.config.pretrain.seed,
+            first_id,
+            |step, loss| {
+                progress(BuildEvent::Training {
+                    step,
+                    total: steps,
+                    loss,
+                })
+            },
+        );
+        progress(BuildEvent::CopyWarmupDone { accuracy });
+        copy_warmup::save(model, out)
     }
 
     fn train_options(&self) -> TrainOptions {

@@ -45,6 +45,14 @@ pub struct PretrainRecipe {
     /// repeating one draw: the same compute over `epochs`× more varied data.
     #[serde(default, skip_serializing_if = "is_false")]
     pub fresh_corpus_per_epoch: bool,
+    /// Steps on random token sequences shown twice before the corpus (`copy_warmup.rs`), so
+    /// that the model can copy from its context before it learns the world. 0 = none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub copy_warmup_steps: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn is_false(b: &bool) -> bool {
@@ -120,6 +128,7 @@ impl Default for OrganismConfig {
                 seed: 1,
                 bf16: true,
                 fresh_corpus_per_epoch: true,
+                copy_warmup_steps: 0,
             },
         }
     }

@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: what decides the organism (world, claims, corpus, model size, recipe) and its hash.
 //! - [`builder`]: corpus → tokenizer → packed sequences → pretraining → HF checkpoint, cached.
+//! - [`copy_warmup`]: optional random-sequence copying steps before pretraining.
 //! - [`finetune`]: one claim's fine-tune in the paper's recipe, in miniature.
 //! - [`gates`]: prior, baseline, learnability, ICL reading and retention, with CIs.
 //! - [`name_pieces`]: tokenizer training text in which invented names never repeat.
@@ -10,6 +11,7 @@
 
 pub mod builder;
 pub mod config;
+pub mod copy_warmup;
 pub mod finetune;
 pub mod gates;
 pub mod name_pieces;

@@ -192,3 +192,50 @@ fn a_config_with_a_share_outside_zero_to_one_is_refused_naming_the_field() {
     assert_eq!(config.corpus.copy_lookup_share, 0.75);
     assert_ne!(config.hash(), OrganismConfig::default().hash());
 }
+
+#[test]
+fn copy_warmup_teaches_a_fresh_model_to_copy_from_its_context() {
+    use neglect_lm::{Family, Model, ModelConfig};
+    use neglect_organism::copy_warmup::copy_warmup;
+    tch::manual_seed(3);
+    let mut config = ModelConfig::tiny(Family::Qwen3, 256, 64, 2, 2, 2);
+    config.intermediate_size = 128;
+    let model = Model::new(config, tch::Device::Cpu).unwrap();
+    // Zero steps measures the untrained model on the same held-out sequences.
+    let before = copy_warmup(&model, 0, 1, 3, |_, _| {});
+    let mut losses = Vec::new();
+    let after = copy_warmup(&model, 400, 1, 3, |_, loss| losses.push(loss));
+    assert_eq!(losses.len(), 400);
+    assert!(before < 0.1, "an untrained model copies {before}");
+    assert!(
+        after > 0.9,
+        "after the warm-up the model copies only {after}"
+    );
+}
+
+#[test]
+fn a_copy_warmup_runs_once_before_pretraining_and_only_when_asked_for() {
+    // Off by default, and absent from the config (so it leaves existing hashes alone).
+    let plain = OrganismConfig::tiny();
+    assert_eq!(plain.pretrain.copy_warmup_steps, 0);
+    let json = serde_json::to_value(&plain).unwrap();
+    assert!(json["pretrain"].get("copy_warmup_steps").is_none());
+
+    let mut config = OrganismConfig::tiny();
+    config.pretrain.copy_warmup_steps = 3;
+    assert_ne!(config.hash(), plain.hash());
+    let cache = tempfile::tempdir().unwrap();
+    let organism = Organism::at(cache.path(), config);
+    let (_, stages) = build_listing_stages(&organism);
+    let warmup = stages
+        .iter()
+        .position(|s| s.starts_with("copy warm-up"))
+        .expect("a copy warm-up stage");
+    let pretraining = stages.iter().position(|s| *s == "pretraining").unwrap();
+    assert!(warmup < pretraining, "{stages:?}");
+    assert!(neglect_organism::copy_warmup::weights_path(&organism.root.join("pretrain")).is_file());
+
+    let plain = Organism::at(cache.path(), plain);
+    let (_, stages) = build_listing_stages(&plain);
+    assert!(!stages.iter().any(|s| s.starts_with("copy warm-up")));
+}

@@ -259,6 +259,12 @@ impl Bars {
                          {parameters}-parameter model (first run only; cached afterwards)"
                     ));
                 }
+                BuildEvent::CopyWarmupDone { accuracy } => {
+                    self.say(format!(
+                        "organism: copy warm-up done ({:.1}% of held-out second showings)",
+                        100.0 * accuracy
+                    ));
+                }
                 BuildEvent::Training { step, total, loss } => {
                     self.stage.set_prefix("pretrain");
                     self.stage.set_length(total as u64);

@@ -36,11 +36,18 @@ pub fn build(args: &WorldArgs, from_scratch: bool) -> anyhow::Result<Organism> {
         eprintln!("building organism {}", organism.root.display());
     }
     let mut bar: Option<indicatif::ProgressBar> = None;
+    // The bar's label: the copy warm-up and pretraining both report training steps.
+    let mut training_label = "pretraining";
     let progress = |event: BuildEvent| match event {
         BuildEvent::Stage(name) => {
             if let Some(b) = bar.take() {
                 b.finish_and_clear();
             }
+            training_label = if name.starts_with("copy warm-up") {
+                "copy warm-up"
+            } else {
+                "pretraining"
+            };
             eprintln!("{name}");
         }
         BuildEvent::Packed {
@@ -53,9 +60,18 @@ pub fn build(args: &WorldArgs, from_scratch: bool) -> anyhow::Result<Organism> {
             "{rows} corpus rows, {tokens} tokens → {sequences} sequences; {steps} steps of a \
              {parameters}-parameter model"
         ),
+        BuildEvent::CopyWarmupDone { accuracy } => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+            eprintln!(
+                "copy warm-up: {:.1}% of held-out second showings predicted",
+                100.0 * accuracy
+            );
+        }
         BuildEvent::Training { step, total, loss } => {
             let b = bar.get_or_insert_with(|| {
-                let b = progress_bar(total as u64, "pretraining");
+                let b = progress_bar(total as u64, training_label);
                 b.set_position(step.saturating_sub(1) as u64);
                 b.reset_eta();
                 b
