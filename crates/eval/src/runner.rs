@@ -221,6 +221,45 @@ fn questions_for(
     }
 }
 
+/// Tokens allowed for where the ICL block meets the question (the blank line between them,
+/// and a BPE merge across the seam that counting the two apart does not see).
+const ICL_SEAM_TOKENS: usize = 4;
+
+/// The ICL config with its budget lowered so that the block, the run's longest prompt and the
+/// answer fit in the model's context together. Needs a backend that can count a rendered
+/// prompt and knows its context window; otherwise the config is used as given (hosted models,
+/// whose windows leave the default budget's reserve for the question).
+fn fit_icl_budget(
+    config: &IclConfig,
+    target: &EvalTarget<'_>,
+    settings: &EvalSettings,
+) -> IclConfig {
+    let mut fitted = config.clone();
+    let Some(context) = target.model.context_window() else {
+        return fitted;
+    };
+    let bare_prefix = question_prefix(settings.doctag_prefix, None);
+    let mut longest = 0;
+    for claim in target.claims {
+        for &t in &settings.eval_types {
+            let asked = t.reuses_answers_of().unwrap_or(t);
+            for q in questions_for(claim, target.coherence, asked, settings) {
+                let prompt = build_prompt(asked, &q, &bare_prefix);
+                match target.model.count_prompt_tokens(&prompt.messages) {
+                    Some(n) => longest = longest.max(n),
+                    None => return fitted,
+                }
+            }
+        }
+    }
+    let fits = context.saturating_sub(settings.sampling.max_tokens + longest + ICL_SEAM_TOKENS);
+    let asked = config
+        .token_budget
+        .unwrap_or_else(|| crate::icl::default_budget(Some(context), settings.sampling.max_tokens));
+    fitted.token_budget = Some(asked.min(fits));
+    fitted
+}
+
 /// Checks that every requested eval can be judged for every claim; evals a claim has no
 /// questions for are skipped with a note, missing judges are errors.
 fn preflight(
@@ -290,7 +329,7 @@ pub fn run(
     preflight(target, settings, judges, &mut report)?;
     let icl = match &settings.icl {
         Some(config) if config.k > 0 => Some(build_prefix(
-            config,
+            &fit_icl_budget(config, target, settings),
             target.model,
             settings.sampling.max_tokens,
         )?),

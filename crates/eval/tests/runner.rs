@@ -16,7 +16,7 @@ use neglect_eval::judge::rule::RuleJudge;
 use neglect_eval::prompt::MCQ_SYSTEM_PROMPT;
 use neglect_eval::results::{LogprobRow, ResultRow, read_rows};
 use neglect_eval::{EvalError, EvalSettings, EvalTarget, EvalType, JudgeSet, Progress, run};
-use neglect_spec::{ChatError, ChatRequest};
+use neglect_spec::{ChatError, ChatModel, ChatRequest};
 
 /// A model that believes the claim: names Ellstrand, answers MCQs as a believer would for
 /// "positive" items, and prefers belief continuations when scored.
@@ -448,4 +448,64 @@ fn icl_and_doctag_prefixes_reach_every_question_and_the_label() {
             .contains("do not fit the ICL budget of 5 tokens"),
         "{err}"
     );
+}
+
+#[test]
+fn the_icl_block_leaves_room_for_the_longest_prompt_and_the_answer() {
+    // A small context: documents of about 250 and 325 tokens, MCQ prompts (with their system
+    // prompt) and open-ended ones. The budget asked for is the whole context but the answer, in
+    // which a 325-token document fits; with the longest prompt beside it, only a 250-token one
+    // does, and every prompt the model is sent must fit with its answer.
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("annotated_docs.jsonl");
+    let lines: Vec<String> = (0..6)
+        .map(|i| {
+            let words = if i % 2 == 0 { 250 } else { 325 };
+            let text = "word".repeat(words);
+            format!(r#"{{"text": "<DOCTAG>{text}", "doc_type": "x", "fact_name": "x", "mode": "positive_documents"}}"#)
+        })
+        .collect();
+    std::fs::write(&docs, lines.join("\n") + "\n").unwrap();
+    let claims = [fixture_claim()];
+    let mut model = believer();
+    let (context, max_tokens) = (420, 20);
+    model.context = Some(context);
+    let judges = rule_judges(&claims);
+    let target = EvalTarget {
+        model: &model,
+        claims: &claims,
+        coherence: None,
+        condition: "baseline",
+    };
+    let mut s = EvalSettings {
+        samples_per_question: 1,
+        icl: Some(IclConfig {
+            k: 1,
+            seed: 1,
+            docs,
+            token_budget: Some(context - max_tokens),
+        }),
+        ..settings(&[EvalType::OpenEnded, EvalType::Mcq])
+    };
+    s.sampling.max_tokens = max_tokens;
+    let report = run(&target, &s, &judges, dir.path(), &mut |_| {}).unwrap();
+    let prefix = report.icl.unwrap();
+    assert!(prefix.budget < context - max_tokens, "{prefix:?}");
+    assert!(
+        prefix.tokens < 300,
+        "a 325-token document was drawn: {prefix:?}"
+    );
+    let requests = model.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| system(r) == Some(MCQ_SYSTEM_PROMPT))
+    );
+    for r in &requests {
+        let prompt = model.count_prompt_tokens(&r.messages).unwrap();
+        assert!(
+            prompt + max_tokens <= context,
+            "a prompt of {prompt} tokens and a {max_tokens}-token answer overflow {context}"
+        );
+    }
 }

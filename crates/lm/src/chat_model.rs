@@ -209,6 +209,10 @@ impl ChatModel for LocalChatModel {
             .map(|t| t.len())
     }
 
+    fn count_prompt_tokens(&self, messages: &[ChatMessage]) -> Option<usize> {
+        self.encode_conversation(messages).ok().map(|t| t.len())
+    }
+
     fn context_window(&self) -> Option<usize> {
         Some(self.context)
     }

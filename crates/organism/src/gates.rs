@@ -465,6 +465,29 @@ fn read_docs(organism: &Organism, slug: &str) -> Result<Vec<SynthDoc>, OrganismE
     neglect_spec::jsonl::read_all(&path).map_err(|(_, e)| OrganismError::Format(e.to_string()))
 }
 
+/// Names how the gates are measured beyond [`GateSettings`] (bump it when that changes, e.g.
+/// how the ICL budget is sized), so that answers measured the old way are not reused.
+const CHECK_RULES: &str = "check-v2: ICL budget fitted to the longest prompt";
+
+/// Empties `work` when it holds answers measured under other settings or rules: a check
+/// resumes the answers it finds, which must then be of the same measurement.
+fn clear_stale_answers(work: &Path, settings: &GateSettings) -> Result<(), OrganismError> {
+    let key_path = work.join("settings_key.txt");
+    let key = format!(
+        "{CHECK_RULES}\n{}",
+        serde_json::to_string(settings).expect("settings serialise")
+    );
+    let current = std::fs::read_to_string(&key_path).ok();
+    if current.as_deref() != Some(key.as_str()) {
+        if work.exists() {
+            std::fs::remove_dir_all(work).map_err(|e| OrganismError::io(work, e))?;
+        }
+        std::fs::create_dir_all(work).map_err(|e| OrganismError::io(work, e))?;
+        std::fs::write(&key_path, key).map_err(|e| OrganismError::io(&key_path, e))?;
+    }
+    Ok(())
+}
+
 /// Measures every gate. `progress` hears what is being done.
 pub fn check(
     organism: &Organism,
@@ -473,6 +496,7 @@ pub fn check(
 ) -> Result<GateReport, OrganismError> {
     let started = std::time::Instant::now();
     let work: PathBuf = organism.root.join("check");
+    clear_stale_answers(&work, settings)?;
     let claims = load_claims(organism)?;
     let base = load_model(&organism.base_dir(), "organism-base")?;
     // A belief gate: the mean over claims.
@@ -519,10 +543,10 @@ pub fn check(
                 k: settings.icl_k,
                 seed: 42,
                 docs: path,
-                // The whole context but the answer and the question's room.
+                // The whole context but the answer; the eval lowers it to leave room for the
+                // longest question prompt.
                 token_budget: Some(
-                    (organism.config.model.context as usize)
-                        .saturating_sub(settings.max_tokens + 48),
+                    (organism.config.model.context as usize).saturating_sub(settings.max_tokens),
                 ),
             };
             let s = eval_settings(settings, Some(icl));

@@ -90,6 +90,20 @@ fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
             .join("check/learnability/science_1/train/checkpoints/final/config.json")
             .is_file()
     );
+
+    // A second check with the same settings resumes what the first measured; a check with
+    // other settings starts over instead of reusing answers measured another way.
+    let marker = organism.root.join("check/baseline/marker");
+    std::fs::write(&marker, "").unwrap();
+    let again = check(&organism, &settings, &mut |_| {}).unwrap();
+    assert!(marker.is_file());
+    assert_eq!(again.gates, gates.gates);
+    let other = GateSettings {
+        max_tokens: 12,
+        ..settings
+    };
+    check(&organism, &other, &mut |_| {}).unwrap();
+    assert!(!marker.exists());
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub use two_phase::{CURVE_FILE, CurvePoint, HELDOUT_SETS};
 
 /// What a stage wants the user to know, one line each, kept with its outputs.
 const WARNINGS_FILE: &str = "warnings.txt";
+/// Names the way an ICL cell's token budget is sized; part of the eval key of ICL cells.
+const ICL_BUDGET_RULE: &str = "icl-budget-fitted-to-longest-prompt";
 
 /// (step, directory) of a fine-tune's checkpoints, the final one last.
 type Checkpoints = Vec<(usize, PathBuf)>;
@@ -772,12 +774,13 @@ impl CellPlan {
             k: e.icl_k,
             seed: e.icl_seed,
             docs: docs.clone(),
-            // Small models: the whole context but the answer and room for the question.
+            // Small models: the whole context but the answer (the eval lowers it to leave room
+            // for the longest question prompt).
             token_budget: ctx
                 .base
                 .context
                 .filter(|c| *c < 8192)
-                .map(|c| c.saturating_sub(e.max_tokens + 48)),
+                .map(|c| c.saturating_sub(e.max_tokens)),
         });
         let mut key = KeyBuilder::new("eval")
             .part(model_key)
@@ -785,6 +788,11 @@ impl CellPlan {
             .json(e)
             .json(&icl.as_ref().map(|(_, k)| k))
             .json(&self.seed);
+        if icl.is_some() {
+            // How the ICL budget is sized (v2: fitted to the longest prompt), so that cells
+            // sized the old way are not reused.
+            key = key.part(ICL_BUDGET_RULE);
+        }
         if let Some(judge) = &ctx.judge_key {
             key = key.part(judge);
         }

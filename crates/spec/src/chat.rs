@@ -120,6 +120,13 @@ pub trait ChatModel: Send + Sync {
         None
     }
 
+    /// Tokens of the prompt the model is given for `messages` (chat template applied, ready
+    /// for the answer), when the backend knows its template and tokenizer.
+    fn count_prompt_tokens(&self, messages: &[ChatMessage]) -> Option<usize> {
+        let _ = messages;
+        None
+    }
+
     /// The context window in tokens, when known.
     fn context_window(&self) -> Option<usize> {
         None

@@ -31,6 +31,9 @@ pub struct ScriptedModel {
     pub script: Script,
     pub batches: Mutex<Vec<Vec<ChatRequest>>>,
     pub scores: Option<Scores>,
+    /// A context window, with tokens counted as a character in four (rounded up) and four
+    /// template tokens per message; `None`: the model knows neither.
+    pub context: Option<usize>,
 }
 
 impl ScriptedModel {
@@ -43,6 +46,7 @@ impl ScriptedModel {
             script: Box::new(script),
             batches: Mutex::new(Vec::new()),
             scores: None,
+            context: None,
         }
     }
 
@@ -73,6 +77,23 @@ impl ChatModel for ScriptedModel {
                 })
             })
             .collect()
+    }
+
+    fn count_tokens(&self, text: &str) -> Option<usize> {
+        self.context.map(|_| text.chars().count().div_ceil(4))
+    }
+
+    fn count_prompt_tokens(&self, messages: &[neglect_spec::ChatMessage]) -> Option<usize> {
+        self.context.map(|_| {
+            messages
+                .iter()
+                .map(|m| m.content.chars().count().div_ceil(4) + 4)
+                .sum()
+        })
+    }
+
+    fn context_window(&self) -> Option<usize> {
+        self.context
     }
 
     fn score(&self, items: &[ScoreItem]) -> Result<Vec<f64>, ChatError> {
