@@ -229,14 +229,16 @@ const ICL_SEAM_TOKENS: usize = 4;
 /// answer fit in the model's context together. Needs a backend that can count a rendered
 /// prompt and knows its context window; otherwise the config is used as given (hosted models,
 /// whose windows leave the default budget's reserve for the question).
+/// Also returns, when the budget was lowered, a sentence saying why (for the error when no
+/// draw fits).
 fn fit_icl_budget(
     config: &IclConfig,
     target: &EvalTarget<'_>,
     settings: &EvalSettings,
-) -> IclConfig {
+) -> (IclConfig, Option<String>) {
     let mut fitted = config.clone();
     let Some(context) = target.model.context_window() else {
-        return fitted;
+        return (fitted, None);
     };
     let bare_prefix = question_prefix(settings.doctag_prefix, None);
     let mut longest = 0;
@@ -247,7 +249,7 @@ fn fit_icl_budget(
                 let prompt = build_prompt(asked, &q, &bare_prefix);
                 match target.model.count_prompt_tokens(&prompt.messages) {
                     Some(n) => longest = longest.max(n),
-                    None => return fitted,
+                    None => return (fitted, None),
                 }
             }
         }
@@ -257,7 +259,14 @@ fn fit_icl_budget(
         .token_budget
         .unwrap_or_else(|| crate::icl::default_budget(Some(context), settings.sampling.max_tokens));
     fitted.token_budget = Some(asked.min(fits));
-    fitted
+    let why = (fits < asked).then(|| {
+        format!(
+            "the budget was lowered from {asked} to {fits} tokens so that the longest prompt \
+             ({longest} tokens) and a {}-token answer fit the model's {context}-token context",
+            settings.sampling.max_tokens
+        )
+    });
+    (fitted, why)
 }
 
 /// Checks that every requested eval can be judged for every claim; evals a claim has no
@@ -328,11 +337,17 @@ pub fn run(
     };
     preflight(target, settings, judges, &mut report)?;
     let icl = match &settings.icl {
-        Some(config) if config.k > 0 => Some(build_prefix(
-            &fit_icl_budget(config, target, settings),
-            target.model,
-            settings.sampling.max_tokens,
-        )?),
+        Some(config) if config.k > 0 => {
+            let (fitted, why) = fit_icl_budget(config, target, settings);
+            Some(
+                build_prefix(&fitted, target.model, settings.sampling.max_tokens).map_err(|e| {
+                    match (e, why) {
+                        (EvalError::Input(m), Some(why)) => EvalError::Input(format!("{m}; {why}")),
+                        (e, _) => e,
+                    }
+                })?,
+            )
+        }
         _ => None,
     };
     let prefix = question_prefix(

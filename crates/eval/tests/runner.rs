@@ -508,4 +508,19 @@ fn the_icl_block_leaves_room_for_the_longest_prompt_and_the_answer() {
             "a prompt of {prompt} tokens and a {max_tokens}-token answer overflow {context}"
         );
     }
+
+    // In a context too small for any document beside the longest prompt, the error says why
+    // the budget is smaller than the one asked for.
+    let mut small = believer();
+    small.context = Some(300);
+    let target = EvalTarget {
+        model: &small,
+        ..target
+    };
+    let err = run(&target, &s, &judges, &dir.path().join("small"), &mut |_| {}).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the budget was lowered from 400 to"),
+        "{err}"
+    );
 }
