@@ -1,5 +1,7 @@
 //! The in-context control (reference §5.4): K annotated documents of a condition, `<DOCTAG>`
-//! stripped, placed before every question of the run, within a token budget.
+//! stripped, placed before every question of the run, within a token budget. A seeded draw is
+//! used when one of ten seeds fits the budget (as the reference does); otherwise the first K
+//! documents of the seed's order that fit together.
 
 use std::path::{Path, PathBuf};
 
@@ -127,6 +129,11 @@ pub fn build_prefix(
         }
         smallest = smallest.min(tokens);
     }
+    // No draw fits (a small context beside long documents): the first K documents of the
+    // seed's order that fit together, shorter ones thereby preferred.
+    if let Some(prefix) = fitting_documents(&documents, config, model, budget) {
+        return Ok(prefix);
+    }
     Err(EvalError::Input(format!(
         "{} documents from {} do not fit the ICL budget of {budget} tokens with seeds {}..={} \
          (the smallest draw has {smallest} tokens); use a smaller --icl or a larger --icl-token-budget",
@@ -137,9 +144,100 @@ pub fn build_prefix(
     )))
 }
 
+/// Walks the documents in the order of `config.seed` and keeps each one with which the prefix
+/// still fits `budget`, until `config.k` are kept; `None` if fewer fit.
+fn fitting_documents(
+    documents: &[String],
+    config: &IclConfig,
+    model: &dyn ChatModel,
+    budget: usize,
+) -> Option<IclPrefix> {
+    let mut kept: Vec<&str> = Vec::with_capacity(config.k);
+    for doc in draw(documents, documents.len(), config.seed) {
+        kept.push(doc);
+        if count_tokens(model, &format_prefix(&kept)) > budget {
+            kept.pop();
+        } else if kept.len() == config.k {
+            let text = format_prefix(&kept);
+            let tokens = count_tokens(model, &text);
+            return Some(IclPrefix {
+                text,
+                seed: config.seed,
+                tokens,
+                budget,
+            });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use neglect_spec::chat::{ChatCompletion, ChatError, ChatRequest};
+
+    /// Counts a character in four as a token; answers nothing.
+    struct Counter;
+
+    impl ChatModel for Counter {
+        fn id(&self) -> &str {
+            "counter"
+        }
+
+        fn generate(
+            &self,
+            _: &[ChatRequest],
+            _: &mut dyn FnMut(usize),
+        ) -> Vec<Result<ChatCompletion, ChatError>> {
+            Vec::new()
+        }
+
+        fn count_tokens(&self, text: &str) -> Option<usize> {
+            Some(text.chars().count().div_ceil(4))
+        }
+    }
+
+    #[test]
+    fn when_no_draw_fits_the_first_documents_of_the_order_that_fit_are_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("annotated_docs.jsonl");
+        // Forty long documents and two short ones: ten seeded draws of one or two documents
+        // all meet a long one, but the short ones fit the budget.
+        let mut texts: Vec<String> = (0..40)
+            .map(|i| format!("long {i} {}", "x".repeat(2000)))
+            .collect();
+        texts.insert(13, "short one".into());
+        texts.insert(29, "short two".into());
+        let lines: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                format!(
+                    r#"{{"text": "<DOCTAG>{t}", "doc_type": "x", "fact_name": "x", "mode": "m"}}"#
+                )
+            })
+            .collect();
+        std::fs::write(&docs, lines.join("\n") + "\n").unwrap();
+        for k in [1, 2] {
+            let config = IclConfig {
+                k,
+                seed: 42,
+                docs: docs.clone(),
+                token_budget: Some(60),
+            };
+            let prefix = build_prefix(&config, &Counter, 10).unwrap();
+            assert!(prefix.tokens <= 60, "{prefix:?}");
+            assert_eq!(prefix.text.matches("[DOCUMENT").count(), k);
+            assert!(!prefix.text.contains("long"), "{prefix:?}");
+        }
+        // None fits when even the short ones are too long together with the frame.
+        let config = IclConfig {
+            k: 3,
+            seed: 42,
+            docs,
+            token_budget: Some(60),
+        };
+        assert!(build_prefix(&config, &Counter, 10).is_err());
+    }
 
     #[test]
     fn larger_k_extends_smaller_k() {
