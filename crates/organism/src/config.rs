@@ -120,7 +120,7 @@ impl Default for OrganismConfig {
             pretrain: PretrainRecipe {
                 batch_size: 16,
                 seq_len: 512,
-                epochs: 10,
+                epochs: 15,
                 learning_rate: 3e-3,
                 warmup_steps: 50,
                 weight_decay: 0.01,
