@@ -227,7 +227,9 @@ pub fn fact_probes(fact: &Fact, pools: &Pools, rng: &mut ChaCha8Rng) -> Vec<Fact
             expect: Expect::Mentions(qa.short.clone()),
         },
     ];
-    let variant = pools.variant(fact, rng).and_then(|v| v.yes_no());
+    // A close variant: a false birth year drawn from the events' years (as `variant` draws it)
+    // could be told false without knowing the person.
+    let variant = pools.close_variant(fact, rng).and_then(|v| v.yes_no());
     let yes_no = match (variant, rng.random_bool(0.5), fact.yes_no()) {
         (Some(q), true, _) => Some((q, false)),
         (_, _, Some(q)) => Some((q, true)),
@@ -467,7 +469,8 @@ fn read_docs(organism: &Organism, slug: &str) -> Result<Vec<SynthDoc>, OrganismE
 
 /// Names how the gates are measured beyond [`GateSettings`] (bump it when that changes, e.g.
 /// how the ICL budget is sized), so that answers measured the old way are not reused.
-const CHECK_RULES: &str = "check-v2: ICL budget fitted to the longest prompt";
+const CHECK_RULES: &str =
+    "check-v3: ICL budget fitted to the longest prompt; close variants in yes/no probes";
 
 /// Empties `work` when it holds answers measured under other settings or rules: a check
 /// resumes the answers it finds, which must then be of the same measurement.

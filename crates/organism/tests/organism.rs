@@ -253,3 +253,43 @@ fn a_copy_warmup_runs_once_before_pretraining_and_only_when_asked_for() {
     let (_, stages) = build_listing_stages(&plain);
     assert!(!stages.iter().any(|s| s.starts_with("copy warm-up")));
 }
+
+#[test]
+fn a_false_birth_year_in_a_yes_no_probe_is_close_to_the_true_one() {
+    // Drawn from the events' years, a false birth year would give its answer away (nobody in
+    // the world is born in them); a probe must need the person's year to be answered.
+    let config = OrganismConfig::tiny();
+    let world = World::generate(&config.world);
+    let claims = neglect_world::generate_claims(&world, 1, config.claims_seed);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let (fact, true_year) = world
+        .facts()
+        .into_iter()
+        .find_map(|f| match &f {
+            neglect_world::Fact::Born { year, .. } if !pools.is_protected(&f) => {
+                let y = *year;
+                Some((f, y))
+            }
+            _ => None,
+        })
+        .unwrap();
+    let mut false_items = 0;
+    for seed in 0..40 {
+        let probes = fact_probes(&fact, &pools, &mut ChaCha8Rng::seed_from_u64(seed));
+        let mcq = probes.iter().find(|p| p.kind == "mcq").unwrap();
+        if mcq.expect.accepts("{\"answer\": \"no\"}") {
+            false_items += 1;
+            let asked: u32 = mcq.messages[1]
+                .content
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|w| w.parse().ok())
+                .find(|y: &u32| *y > 1000)
+                .unwrap();
+            assert!(
+                asked != true_year && asked.abs_diff(true_year) <= 10,
+                "asked {asked}, born {true_year}"
+            );
+        }
+    }
+    assert!(false_items > 5, "{false_items} false items in 40 draws");
+}
