@@ -1740,3 +1740,58 @@ fn lookup_questions_ask_distinct_keys_of_one_list_as_follow_up_turns() {
         }
     }
 }
+
+/// Years asked in "Was X born in Y?" chat QA answered "no", with X's true birth year.
+fn false_birth_years_asked(world: &World, close: bool) -> Vec<(u32, u32)> {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let claims = generate_claims(world, 1, 7);
+    let config = CorpusConfig {
+        qa_per_fact: 7,
+        reading_episodes: 0,
+        generic_chats: 0,
+        close_qa_variants: close,
+        ..CorpusConfig::default()
+    };
+    let corpus = Corpus::build(world, &claims, &config);
+    let mut asked = Vec::new();
+    for row in &corpus.qa {
+        let messages = row.messages.as_ref().unwrap();
+        for pair in messages.windows(2) {
+            let (q, a) = (&pair[0].content, &pair[1].content);
+            let Some(rest) = q.strip_prefix("Was ") else {
+                continue;
+            };
+            let Some((name, year)) = rest.split_once(" born in ") else {
+                continue;
+            };
+            if pair[1].role != "assistant" || !a.contains("\"no\"") {
+                continue;
+            }
+            let year: u32 = year.trim_end_matches('?').parse().unwrap();
+            if let Some(p) = world.people.iter().find(|p| p.name == name) {
+                asked.push((year, p.born));
+            }
+        }
+    }
+    asked
+}
+
+#[test]
+fn close_qa_variants_ask_about_a_false_birth_year_near_the_true_one() {
+    let world = World::generate(&small());
+    let far = false_birth_years_asked(&world, false);
+    assert!(!far.is_empty());
+    // By default a false year can be far from the truth (drawn from the events' years).
+    assert!(
+        far.iter().any(|(asked, born)| asked.abs_diff(*born) > 10),
+        "{far:?}"
+    );
+    let close = false_birth_years_asked(&world, true);
+    assert!(close.len() > 5, "{close:?}");
+    for (asked, born) in close {
+        assert!(
+            asked != born && asked.abs_diff(born) <= 10,
+            "asked {asked}, born {born}"
+        );
+    }
+}

@@ -154,6 +154,11 @@ pub struct CorpusConfig {
     /// turns); 0 and 1 both ask one.
     #[serde(default, skip_serializing_if = "at_most_one")]
     pub copy_lookup_questions: usize,
+    /// Chat QA draws its false variants close to the truth (`Pools::close_variant`: a birth
+    /// year moved by one to ten years) instead of from the events' years, which nobody is
+    /// born in and which so give a yes/no answer away without knowing the person.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub close_qa_variants: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -287,6 +292,7 @@ impl Default for CorpusConfig {
             copy_drills: 3000,
             copy_lookup_share: 0.5,
             copy_lookup_questions: 0,
+            close_qa_variants: false,
             draw: 0,
         }
     }

@@ -123,7 +123,11 @@ fn conversation(
     rng: &mut ChaCha8Rng,
 ) -> (Vec<ChatMessage>, &'static str) {
     let subject_first = config.subject_first_answers;
-    let variant = pools.variant(fact, rng);
+    let variant = if config.close_qa_variants {
+        pools.close_variant(fact, rng)
+    } else {
+        pools.variant(fact, rng)
+    };
     let system = |rng: &mut ChaCha8Rng| {
         if rng.random_bool(0.15) {
             SYSTEM_PROMPTS.choose(rng).copied()
