@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 /// The decoder's size (Qwen3 layout: RMSNorm, RoPE, SwiGLU, tied embeddings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelSize {
     pub hidden: i64,
     pub layers: i64,
@@ -26,6 +27,7 @@ pub struct ModelSize {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PretrainRecipe {
     /// Packed sequences per optimizer step.
     pub batch_size: usize,
@@ -60,6 +62,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrganismConfig {
     pub world: WorldConfig,
     /// Held-out claims per archetype, and the seed they are drawn with.

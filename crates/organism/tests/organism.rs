@@ -293,3 +293,29 @@ fn a_false_birth_year_in_a_yes_no_probe_is_close_to_the_true_one() {
     }
     assert!(false_items > 5, "{false_items} false items in 40 draws");
 }
+
+#[test]
+fn experiment_configs_load_and_an_unknown_field_is_refused() {
+    // An unknown field (a typo, or a knob this version lacks) would otherwise be dropped
+    // silently and build some other organism, e.g. the default one.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments/organism");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            OrganismConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            loaded += 1;
+        }
+    }
+    assert!(loaded >= 8, "{loaded} configs");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("typo.json");
+    let mut json = serde_json::to_value(OrganismConfig::default()).unwrap();
+    json["corpus"]["copy_drils"] = serde_json::json!(100);
+    std::fs::write(&path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let err = OrganismConfig::load(&path).unwrap_err();
+    assert!(
+        err.contains("copy_drils") && err.contains("corpus"),
+        "{err}"
+    );
+}

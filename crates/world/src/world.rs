@@ -13,6 +13,7 @@ use crate::names::NameGen;
 
 /// Sizes of a world. The defaults are the organism's; tests use smaller ones.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WorldConfig {
     pub seed: u64,
     /// People per competitive profession (they compete for that profession's event).

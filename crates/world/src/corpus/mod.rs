@@ -36,6 +36,7 @@ use crate::world::World;
 use variants::Pools;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CorpusConfig {
     pub seed: u64,
     /// Documents written about each subject (a person, an event of a year, a volcano, …).
