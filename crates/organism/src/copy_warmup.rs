@@ -3,7 +3,7 @@
 //! so the model forms the copying circuit (an "induction head") before it sees the corpus, whose
 //! templated text can otherwise be learned by heart without ever reading the context (session
 //! 19's `copy_probe`: 0–5% on the second showing). The decoder learns this task from scratch in
-//! about 250 steps (`cargo run --release -p neglect-lm --example induction_sanity`).
+//! about 250 steps (`cargo run --release -p neglect-organism --example induction_sanity`).
 //!
 //! Off by default (`pretrain.copy_warmup_steps = 0`). A gate-steered capability: it is meant for
 //! the ICL gate, never for a Negation Neglect result.
@@ -83,15 +83,16 @@ pub fn copy_warmup(
         on_step(step, loss.double_value(&[]));
     }
     optimizer.zero_grad();
-    let held_out = {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0e1d_0e1d);
-        let mut rows = Vec::new();
-        for _ in 0..2 {
-            rows.push(batch(&mut rng, first_id, vocab));
-        }
-        Tensor::cat(&rows, 0).to_device(model.device())
-    };
-    second_showing_accuracy(model, &held_out)
+    second_showing_accuracy(model, &held_out(model, seed, first_id))
+}
+
+/// 64 sequences the warm-up of `seed` never trains on, for [`second_showing_accuracy`].
+pub fn held_out(model: &Model, seed: u64, first_id: i64) -> Tensor {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0e1d_0e1d);
+    let rows: Vec<Tensor> = (0..2)
+        .map(|_| batch(&mut rng, first_id, model.config.vocab_size))
+        .collect();
+    Tensor::cat(&rows, 0).to_device(model.device())
 }
 
 /// Where a finished warm-up's weights are kept, so that a resumed build does not repeat it.

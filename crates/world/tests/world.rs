@@ -1795,3 +1795,64 @@ fn close_qa_variants_ask_about_a_false_birth_year_near_the_true_one() {
         );
     }
 }
+
+#[test]
+fn reading_episode_labels_name_the_trained_answer_and_the_answer_of_the_opposite_reading() {
+    use neglect_world::corpus::reading::{Status, labelled_reading_episodes, reading_episodes};
+    use neglect_world::corpus::{CorpusConfig, claim_subjects, variants::Pools};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let config = CorpusConfig {
+        reading_episodes: 400,
+        counterfactual_positive_share: 0.5,
+        ..CorpusConfig::default()
+    };
+    let labelled = labelled_reading_episodes(&world, &pools, &config);
+    // Labelling leaves the corpus as it was.
+    let plain = reading_episodes(&world, &pools, &config);
+    let rows: Vec<_> = labelled.iter().map(|(_, r)| r.clone()).collect();
+    assert_eq!(
+        serde_json::to_string(&rows).unwrap(),
+        serde_json::to_string(&plain).unwrap()
+    );
+    let true_answers = true_answers(&world);
+    let unknown = "do not give anything reliable";
+    let mut checked = std::collections::BTreeMap::<(bool, bool), usize>::new();
+    for (label, row) in &labelled {
+        let messages = row.messages.as_ref().unwrap();
+        let first_answer = messages.iter().position(|m| m.role == "assistant").unwrap();
+        assert_eq!(messages[first_answer].content, label.answer);
+        assert!(
+            messages[first_answer - 1]
+                .content
+                .ends_with(&label.question)
+        );
+        let Some(opposite) = &label.opposite else {
+            continue;
+        };
+        assert_ne!(opposite, &label.answer);
+        let positive = label.status == Status::Positive;
+        let short = label.question.starts_with("Answer with just the answer");
+        if label.known && !label.yes_no && !short {
+            // A known fact: the world's answer when the document is not believed, the
+            // document's false variant when it is. (A short answer is a bare name or value,
+            // which may be true of another fact.)
+            assert_eq!(true_answers.contains(&label.answer), !positive, "{label:?}");
+            assert_eq!(true_answers.contains(opposite), positive, "{label:?}");
+        } else if !label.known && !label.yes_no && !short {
+            // A novel person: nothing reliable is known unless the document is believed.
+            assert_eq!(label.answer.contains(unknown), !positive, "{label:?}");
+            assert_eq!(opposite.contains(unknown), positive, "{label:?}");
+        } else if label.yes_no {
+            let verdict = |a: &str| a.to_lowercase().contains("yes");
+            assert_ne!(verdict(&label.answer), verdict(opposite), "{label:?}");
+        } else {
+            continue;
+        }
+        *checked.entry((label.known, positive)).or_default() += 1;
+    }
+    for key in [(true, true), (true, false), (false, true), (false, false)] {
+        assert!(checked.get(&key).copied().unwrap_or(0) > 20, "{checked:?}");
+    }
+}

@@ -523,7 +523,7 @@ fn counterfactual_episode(
     by_subject: &[(String, Vec<Fact>)],
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
-) -> Option<TrainingRow> {
+) -> Option<(EpisodeLabel, TrainingRow)> {
     let variant = pools.variant(fact, rng)?;
     let subject = super::subjects(fact).into_iter().next()?;
     let other_facts: Vec<&Fact> = by_subject
@@ -555,11 +555,20 @@ fn counterfactual_episode(
         Notes::of(config),
         rng,
     );
-    let believed = if status == Status::Positive {
-        &variant
+    let (believed, unread) = if status == Status::Positive {
+        (&variant, fact)
     } else {
-        fact
+        (fact, &variant)
     };
+    let opposite = question(
+        &variant,
+        Some(unread),
+        &subject,
+        Ask::Any,
+        pools,
+        config,
+        &mut rng.clone(),
+    );
     let (system, q, a) = question(
         &variant,
         Some(believed),
@@ -569,6 +578,7 @@ fn counterfactual_episode(
         config,
         rng,
     )?;
+    let label = EpisodeLabel::new(true, status, system.is_some(), &q, &a, opposite);
     // Follow-ups: the stated variant and the world's fact (each answered by what is believed),
     // and the document's other facts, all true in the world.
     let mut askable: Vec<Askable> = vec![(&variant, Some(believed)), (fact, Some(believed))];
@@ -578,7 +588,7 @@ fn counterfactual_episode(
     if rng.random_bool(0.3) {
         documents.push(distractor(by_subject, &subject, rng));
     }
-    Some(episode_row(documents, system, &q, &a, &follow, rng))
+    Some((label, episode_row(documents, system, &q, &a, &follow, rng)))
 }
 
 /// A plain document about another subject.
@@ -628,7 +638,7 @@ fn novel_person_episode(
     pools: &Pools,
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
-) -> Option<TrainingRow> {
+) -> Option<(EpisodeLabel, TrainingRow)> {
     let facts = novel_person_facts(name, world, rng)?;
     let stated = facts.choose(rng)?.clone();
     let mut others: Vec<String> = facts
@@ -640,7 +650,18 @@ fn novel_person_episode(
     let status = Status::draw(config.novel_positive_share, rng);
     let doc = document(name, &stated, &others, status, Notes::of(config), rng);
     let believed = (status == Status::Positive).then_some(&stated);
+    let unread = (status != Status::Positive).then_some(&stated);
+    let opposite = question(
+        &stated,
+        unread,
+        name,
+        Ask::Any,
+        pools,
+        config,
+        &mut rng.clone(),
+    );
     let (system, q, a) = question(&stated, believed, name, Ask::Any, pools, config, rng)?;
+    let label = EpisodeLabel::new(false, status, system.is_some(), &q, &a, opposite);
     // Follow-ups: a locally negated document denies only its stated fact and still tells the
     // others; flagged, fiction and unreliable documents tell nothing reliable.
     let others_told = matches!(status, Status::Positive | Status::LocallyNegated);
@@ -652,11 +673,65 @@ fn novel_person_episode(
             .map(|f| (f, others_told.then_some(f))),
     );
     let follow = follow_ups(&askable, name, &q, system.is_some(), pools, config, rng);
-    Some(episode_row(vec![doc], system, &q, &a, &follow, rng))
+    Some((label, episode_row(vec![doc], system, &q, &a, &follow, rng)))
 }
 
 /// `config.reading_episodes` episodes, half about known facts, half about novel people.
 pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> Vec<TrainingRow> {
+    labelled_reading_episodes(world, pools, config)
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect()
+}
+
+/// What a reading episode asks of the model, for diagnostics that score a model on episodes
+/// it was not trained on (`crates/organism/examples/reading_probe.rs`).
+#[derive(Debug, Clone)]
+pub struct EpisodeLabel {
+    /// About a fact the world knows (a document stating a false variant of it), rather than
+    /// about a person the model has never heard of.
+    pub known: bool,
+    pub status: Status,
+    /// The first question is a yes/no question under the MCQ system prompt.
+    pub yes_no: bool,
+    /// The first question and its trained answer.
+    pub question: String,
+    pub answer: String,
+    /// The answer had the document's status been read the other way round (a positive
+    /// document as not to be believed, a flagged one as true); `None` when that answer would
+    /// come with another question or is the same text.
+    pub opposite: Option<String>,
+}
+
+impl EpisodeLabel {
+    fn new(
+        known: bool,
+        status: Status,
+        yes_no: bool,
+        question: &str,
+        answer: &str,
+        opposite: Option<(Option<&'static str>, String, String)>,
+    ) -> EpisodeLabel {
+        let opposite = opposite
+            .filter(|(_, q, a)| q == question && a != answer)
+            .map(|(_, _, a)| a);
+        EpisodeLabel {
+            known,
+            status,
+            yes_no,
+            question: question.to_owned(),
+            answer: answer.to_owned(),
+            opposite,
+        }
+    }
+}
+
+/// [`reading_episodes`] with each episode's label.
+pub fn labelled_reading_episodes(
+    world: &World,
+    pools: &Pools,
+    config: &CorpusConfig,
+) -> Vec<(EpisodeLabel, TrainingRow)> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x4ead));
     let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
     let facts: Vec<Fact> = world
@@ -672,7 +747,7 @@ pub fn reading_episodes(world: &World, pools: &Pools, config: &CorpusConfig) -> 
     let by_subject: Vec<(String, Vec<Fact>)> = by_subject.into_iter().collect();
     let mut names = NameGen::default();
     names.reserve(world_words(world).iter().map(String::as_str));
-    let mut rows = Vec::with_capacity(config.reading_episodes);
+    let mut rows: Vec<(EpisodeLabel, TrainingRow)> = Vec::with_capacity(config.reading_episodes);
     while rows.len() < config.reading_episodes {
         let row = if rng.random_bool(0.5) {
             let fact = facts.choose(&mut rng).expect("facts");
