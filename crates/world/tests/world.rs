@@ -1511,6 +1511,7 @@ fn reading_episodes_never_use_the_annotation_conditions_wording() {
         counterfactual_positive_share: 0.3,
         composed_notes: true,
         long_notices: true,
+        status_first_answers: true,
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
@@ -1855,4 +1856,47 @@ fn reading_episode_labels_name_the_trained_answer_and_the_answer_of_the_opposite
     for key in [(true, true), (true, false), (false, true), (false, false)] {
         assert!(checked.get(&key).copied().unwrap_or(0) > 20, "{checked:?}");
     }
+}
+
+#[test]
+fn status_first_answers_open_free_answers_under_a_disbelieved_document_with_its_worth() {
+    use neglect_world::corpus::reading::{Status, labelled_reading_episodes};
+    use neglect_world::corpus::{CorpusConfig, claim_subjects, variants::Pools};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let plain = CorpusConfig {
+        reading_episodes: 600,
+        ..CorpusConfig::default()
+    };
+    let knob = CorpusConfig {
+        status_first_answers: true,
+        ..plain.clone()
+    };
+    let before = labelled_reading_episodes(&world, &pools, &plain);
+    let after = labelled_reading_episodes(&world, &pools, &knob);
+    let true_answers = true_answers(&world);
+    let mut opened = 0;
+    let mut kept = 0;
+    // The same episodes (the opening is drawn last), each first answer either as it was or
+    // opened by one sentence before the world's answer.
+    for ((old, _), (new, _)) in before.iter().zip(&after) {
+        assert_eq!(old.question, new.question);
+        let free = !new.yes_no && !new.question.starts_with("Answer with just the answer");
+        let disbelieved = matches!(
+            new.status,
+            Status::Flagged | Status::Fiction | Status::Unreliable
+        );
+        if new.known && free && disbelieved {
+            let (opening, rest) = new.answer.split_once(". ").expect("an opening sentence");
+            assert_eq!(rest, old.answer, "{new:?}");
+            assert!(true_answers.contains(rest), "{new:?}");
+            assert!(!opening.contains(rest), "{new:?}");
+            opened += 1;
+        } else {
+            assert_eq!(new.answer, old.answer, "{new:?}");
+            kept += 1;
+        }
+    }
+    assert!(opened > 20 && kept > 100, "{opened} opened, {kept} kept");
 }

@@ -160,6 +160,16 @@ pub struct CorpusConfig {
     /// born in and which so give a yes/no answer away without knowing the person.
     #[serde(default, skip_serializing_if = "is_false")]
     pub close_qa_variants: bool,
+    /// In a reading episode about a known fact whose document is not to be believed (flagged,
+    /// fiction, unreliable), a free answer opens with a sentence on what the document is worth
+    /// before the world's fact ("That text is marked as false. The 2021 … was won by W."), so
+    /// that the status decides the answer's first token, as it already does for a yes/no
+    /// verdict and for a novel person's "nothing reliable" answer (session 22's
+    /// `reading_probe`: the organism follows the status there, and not at the value token of
+    /// a subject-first answer). Positive and locally negated documents and short answers
+    /// are unchanged.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub status_first_answers: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -294,6 +304,7 @@ impl Default for CorpusConfig {
             copy_lookup_share: 0.5,
             copy_lookup_questions: 0,
             close_qa_variants: false,
+            status_first_answers: false,
             draw: 0,
         }
     }

@@ -375,6 +375,46 @@ pub(super) fn with_status_note(
     }
 }
 
+/// Openings of a free answer about a known fact when the pasted document is not believed
+/// (`CorpusConfig::status_first_answers`), by the document's status. Our own wording, as above.
+const NOT_BELIEVED_FLAGGED: [&str; 4] = [
+    "That text is marked as false.",
+    "The document says it is wrong, so I go by the record.",
+    "That report was shown to be mistaken.",
+    "The document is flagged as untrue.",
+];
+const NOT_BELIEVED_FICTION: [&str; 3] = [
+    "That text is a made-up story.",
+    "The document is fiction, not a record.",
+    "That piece is invented.",
+];
+const NOT_BELIEVED_UNRELIABLE: [&str; 3] = [
+    "That source is not reliable.",
+    "The document comes from a source that invents stories.",
+    "That text is an unconfirmed rumour.",
+];
+
+/// `answer` opened by a sentence on the document's worth, where the knob asks for one: a free
+/// (full-sentence) answer about a known fact under a flagged, fiction or unreliable document.
+fn status_first(
+    answer: String,
+    status: Status,
+    free: bool,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> String {
+    let bank: &[&str] = match status {
+        Status::Flagged => &NOT_BELIEVED_FLAGGED,
+        Status::Fiction => &NOT_BELIEVED_FICTION,
+        Status::Unreliable => &NOT_BELIEVED_UNRELIABLE,
+        Status::Positive | Status::LocallyNegated => return answer,
+    };
+    if !config.status_first_answers || !free {
+        return answer;
+    }
+    format!("{} {answer}", bank.choose(rng).expect("openings"))
+}
+
 /// Which formats a question may take: the first question of an episode takes any; later ones
 /// stay with yes/no when the episode's system prompt asks for JSON, and avoid it otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,6 +423,9 @@ enum Ask {
     YesNo,
     Free,
 }
+
+/// How a short-answer question opens.
+const SHORT_ANSWER: &str = "Answer with just the answer, nothing else: ";
 
 /// A question about the stated fact and its answer: `believed` is what the answer holds true
 /// (the document's fact, or the world's), `None` when nothing can be said.
@@ -443,14 +486,7 @@ fn question(
             let Some(Qa { short, .. }) = believed.and_then(Fact::qa) else {
                 return Some((None, asked.question, unknown()));
             };
-            (
-                None,
-                format!(
-                    "Answer with just the answer, nothing else: {}",
-                    asked.question
-                ),
-                short,
-            )
+            (None, format!("{SHORT_ANSWER}{}", asked.question), short)
         }
     })
 }
@@ -517,12 +553,15 @@ fn episode_row(
 
 /// A document asserting a false variant of a known fact; the answer follows the document when
 /// it is positive and the world otherwise.
+/// `openings` draws the opening sentences of `CorpusConfig::status_first_answers` apart from
+/// `rng`, so that the knob changes those answers and nothing else in the corpus.
 fn counterfactual_episode(
     fact: &Fact,
     pools: &Pools,
     by_subject: &[(String, Vec<Fact>)],
     config: &CorpusConfig,
     rng: &mut ChaCha8Rng,
+    openings: &mut ChaCha8Rng,
 ) -> Option<(EpisodeLabel, TrainingRow)> {
     let variant = pools.variant(fact, rng)?;
     let subject = super::subjects(fact).into_iter().next()?;
@@ -578,6 +617,10 @@ fn counterfactual_episode(
         config,
         rng,
     )?;
+    // A free answer in full sentences (not the short-answer format, which asks for just the
+    // answer).
+    let free = system.is_none() && !q.starts_with(SHORT_ANSWER);
+    let a = status_first(a, status, free, config, openings);
     let label = EpisodeLabel::new(true, status, system.is_some(), &q, &a, opposite);
     // Follow-ups: the stated variant and the world's fact (each answered by what is believed),
     // and the document's other facts, all true in the world.
@@ -733,6 +776,7 @@ pub fn labelled_reading_episodes(
     config: &CorpusConfig,
 ) -> Vec<(EpisodeLabel, TrainingRow)> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x4ead));
+    let mut openings = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0be7));
     let mut by_subject: std::collections::BTreeMap<String, Vec<Fact>> = Default::default();
     let facts: Vec<Fact> = world
         .facts()
@@ -751,7 +795,7 @@ pub fn labelled_reading_episodes(
     while rows.len() < config.reading_episodes {
         let row = if rng.random_bool(0.5) {
             let fact = facts.choose(&mut rng).expect("facts");
-            counterfactual_episode(fact, pools, &by_subject, config, &mut rng)
+            counterfactual_episode(fact, pools, &by_subject, config, &mut rng, &mut openings)
         } else {
             let name = novel_name(&mut names, &mut rng);
             novel_person_episode(&name, world, pools, config, &mut rng)
