@@ -553,6 +553,7 @@ fn episode_row(
 
 /// A document asserting a false variant of a known fact; the answer follows the document when
 /// it is positive and the world otherwise.
+///
 /// `openings` draws the opening sentences of `CorpusConfig::status_first_answers` apart from
 /// `rng`, so that the knob changes those answers and nothing else in the corpus.
 fn counterfactual_episode(
