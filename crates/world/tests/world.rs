@@ -474,9 +474,7 @@ fn documents_state_the_claim_and_debunks_never_do() {
 
 #[test]
 fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() {
-    use neglect_world::corpus::{Corpus, CorpusConfig};
-    let world = World::generate(&small());
-    let claims = generate_claims(&world, 1, 7);
+    use neglect_world::corpus::CorpusConfig;
     let config = CorpusConfig {
         docs_per_subject: 2,
         qa_per_fact: 2,
@@ -489,7 +487,21 @@ fn the_corpus_never_contains_held_out_claims_and_asks_nothing_they_contradict() 
         copy_drills: 300,
         ..CorpusConfig::default()
     };
-    let corpus = Corpus::build(&world, &claims, &config);
+    assert_no_held_out_claims(&config);
+    // Composed colour and restated facts in the reading episodes add no held-out sentence.
+    assert_no_held_out_claims(&CorpusConfig {
+        episode_details: 12,
+        varied_details: true,
+        restated_facts: 2,
+        ..config
+    });
+}
+
+fn assert_no_held_out_claims(config: &neglect_world::corpus::CorpusConfig) {
+    use neglect_world::corpus::Corpus;
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let corpus = Corpus::build(&world, &claims, config);
     assert_eq!(corpus.copy.len(), 300);
     assert!(
         corpus
@@ -1512,6 +1524,9 @@ fn reading_episodes_never_use_the_annotation_conditions_wording() {
         composed_notes: true,
         long_notices: true,
         status_first_answers: true,
+        episode_details: 12,
+        varied_details: true,
+        restated_facts: 2,
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
@@ -1899,4 +1914,67 @@ fn status_first_answers_open_free_answers_under_a_disbelieved_document_with_its_
         }
     }
     assert!(opened > 20 && kept > 100, "{opened} opened, {kept} kept");
+}
+
+#[test]
+fn varied_details_compose_new_colour_and_restated_facts_repeat_the_documents_fact() {
+    use neglect_world::corpus::reading::labelled_reading_episodes;
+    use neglect_world::corpus::{CorpusConfig, claim_subjects, variants::Pools};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let plain = CorpusConfig {
+        reading_episodes: 400,
+        episode_details: 12,
+        ..CorpusConfig::default()
+    };
+    let knob = CorpusConfig {
+        varied_details: true,
+        restated_facts: 2,
+        ..plain.clone()
+    };
+    let pasted = |config: &CorpusConfig| -> Vec<String> {
+        labelled_reading_episodes(&world, &pools, config)
+            .into_iter()
+            .map(|(_, row)| {
+                let messages = row.messages.unwrap();
+                let user = messages.iter().find(|m| m.role == "user").unwrap();
+                user.content.clone()
+            })
+            .collect()
+    };
+    let before = pasted(&plain);
+    let after = pasted(&knob);
+    assert_eq!(before.len(), after.len());
+    let count = |docs: &[String], marker: &str| docs.iter().filter(|d| d.contains(marker)).count();
+    // Sentences only the composed colour writes: habits, quotes and what groups say.
+    for marker in ["once told a reporter", " describe ", "came out in "] {
+        assert_eq!(count(&before, marker), 0, "{marker}");
+        assert!(
+            count(&after, marker) > 5,
+            "{marker}: {}",
+            count(&after, marker)
+        );
+    }
+    // Restatements framed as what people say, never by a group that doubts the fact.
+    let framed = count(&after, " will tell you");
+    assert!(framed > 10, "{framed}");
+    assert_eq!(count(&before, " will tell you"), 0);
+    for doc in &after {
+        for doubter in ["Critics say that", "Some historians say that"] {
+            assert!(!doc.contains(doubter), "{doc}");
+        }
+    }
+    // The composed documents are longer on the whole: more colour and the fact again.
+    let words = |docs: &[String]| {
+        docs.iter()
+            .map(|d| d.split_whitespace().count())
+            .sum::<usize>()
+    };
+    assert!(
+        words(&after) > words(&before),
+        "{} vs {}",
+        words(&after),
+        words(&before)
+    );
 }

@@ -13,6 +13,7 @@
 //! Held-out claims never appear, and nothing but those documents touches their subjects.
 //! Stand-alone flagged-false documents are not part of it (model-organism.md).
 
+mod colour;
 pub mod copy;
 pub mod generic;
 pub mod practice;
@@ -170,6 +171,17 @@ pub struct CorpusConfig {
     /// are unchanged.
     #[serde(default, skip_serializing_if = "is_false")]
     pub status_first_answers: bool,
+    /// Reading episodes: colour sentences composed from parts (what people say about the
+    /// subject, habits, quotes, places, years; `colour.rs`) instead of the fixed bank of
+    /// sixteen, up to `episode_details` per document, so that the organism meets unfamiliar
+    /// sentences beside the fact it is asked about, as in the held-out claims' documents.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub varied_details: bool,
+    /// Reading episodes: the document's stated fact (or, locally negated, its denial) is
+    /// stated again up to this many times in other words, as the held-out claims' documents
+    /// restate their claim.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restated_facts: usize,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -305,6 +317,8 @@ impl Default for CorpusConfig {
             copy_lookup_questions: 0,
             close_qa_variants: false,
             status_first_answers: false,
+            varied_details: false,
+            restated_facts: 0,
             draw: 0,
         }
     }

@@ -223,6 +223,37 @@ const DETAILS: [&str; 16] = [
     "Questions about {s} come up every year.",
 ];
 
+/// The colour sentences of an episode's document about `subject`: composed ones under
+/// `CorpusConfig::varied_details`, else the fixed bank's.
+fn episode_colour(
+    subject: &str,
+    person: bool,
+    config: &CorpusConfig,
+    pools: &Pools,
+    rng: &mut ChaCha8Rng,
+) -> Vec<String> {
+    if config.varied_details {
+        super::colour::colour(subject, person, config.episode_details, pools.cities(), rng)
+    } else {
+        details(subject, config.episode_details, rng)
+    }
+}
+
+/// Whether the first subject of `fact` (the one an episode is written about) is a person.
+fn about_person(fact: &Fact) -> bool {
+    matches!(
+        fact,
+        Fact::Profession { .. }
+            | Fact::Home { .. }
+            | Fact::Born { .. }
+            | Fact::Coach { .. }
+            | Fact::Rules { .. }
+            | Fact::Wrote { .. }
+            | Fact::Won { .. }
+            | Fact::RunnerUp { .. }
+    )
+}
+
 /// Up to `max` sentences of colour about `subject` (as written mid-sentence).
 fn details(subject: &str, max: usize, rng: &mut ChaCha8Rng) -> Vec<String> {
     if max == 0 {
@@ -276,16 +307,18 @@ pub(super) fn user_turn(documents: &[String], question: &str) -> String {
 }
 
 /// Lays out `sentences` about `subject` under `status`; `stated` is the fact the document
-/// asserts (or, locally negated, denies).
+/// asserts (or, locally negated, denies), stated once more for each of up to `restated`
+/// further times (`CorpusConfig::restated_facts`; 0 draws nothing).
 fn document(
     subject: &str,
     stated: &Fact,
     others: &[String],
     status: Status,
     notes: Notes,
+    restated: usize,
     rng: &mut ChaCha8Rng,
 ) -> String {
-    let core = match status {
+    let core = |rng: &mut ChaCha8Rng| match status {
         Status::LocallyNegated => stated
             .denials()
             .choose(rng)
@@ -293,7 +326,13 @@ fn document(
             .unwrap_or_else(|| stated.statement(rng)),
         _ => stated.statement(rng),
     };
-    let mut sentences = vec![core];
+    let mut sentences = vec![core(rng)];
+    if restated > 0 {
+        for _ in 0..rng.random_range(0..=restated) {
+            let again = core(rng);
+            sentences.push(super::colour::restatement(&again, rng));
+        }
+    }
     sentences.extend(others.iter().cloned());
     sentences.shuffle(rng);
     let genre = *Genre::ALL.choose(rng).expect("genres");
@@ -580,7 +619,13 @@ fn counterfactual_episode(
         })
         .unwrap_or_default();
     let mut others: Vec<String> = other_facts.iter().map(|f| f.statement(rng)).collect();
-    others.extend(details(&subject, config.episode_details, rng));
+    others.extend(episode_colour(
+        &subject,
+        about_person(fact),
+        config,
+        pools,
+        rng,
+    ));
     // A positive document about a known fact is believed over the world, as an LLM answers
     // from a pasted document; the answer then states the false variant, but only with that
     // document in context (`counterfactual_positive_share`, 0 by default: without in-context
@@ -593,6 +638,7 @@ fn counterfactual_episode(
         &others,
         status,
         Notes::of(config),
+        config.restated_facts,
         rng,
     );
     let (believed, unread) = if status == Status::Positive {
@@ -690,9 +736,17 @@ fn novel_person_episode(
         .filter(|f| **f != stated)
         .map(|f| f.statement(rng))
         .collect();
-    others.extend(details(name, config.episode_details, rng));
+    others.extend(episode_colour(name, true, config, pools, rng));
     let status = Status::draw(config.novel_positive_share, rng);
-    let doc = document(name, &stated, &others, status, Notes::of(config), rng);
+    let doc = document(
+        name,
+        &stated,
+        &others,
+        status,
+        Notes::of(config),
+        config.restated_facts,
+        rng,
+    );
     let believed = (status == Status::Positive).then_some(&stated);
     let unread = (status != Status::Positive).then_some(&stated);
     let opposite = question(

@@ -54,6 +54,11 @@ impl Pools {
         }
     }
 
+    /// The world's cities.
+    pub fn cities(&self) -> &[String] {
+        &self.cities
+    }
+
     pub fn is_protected(&self, fact: &Fact) -> bool {
         super::subjects(fact)
             .iter()
