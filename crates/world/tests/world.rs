@@ -702,7 +702,12 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
     use neglect_world::corpus::{Corpus, CorpusConfig};
     let world = World::generate(&small());
     let claims = generate_claims(&world, 1, 7);
-    for (composed_notes, long_notices) in [(false, false), (true, false), (true, true)] {
+    for (composed_notes, long_notices, wider_variants) in [
+        (false, false, false),
+        (true, false, false),
+        (true, true, false),
+        (true, true, true),
+    ] {
         let config = CorpusConfig {
             reading_episodes: 600,
             generic_chats: 10,
@@ -710,6 +715,7 @@ fn a_false_variant_is_answered_only_from_a_positive_document_in_context() {
             novel_documents: 40,
             composed_notes,
             long_notices,
+            wider_variants,
             ..CorpusConfig::default()
         };
         let corpus = Corpus::build(&world, &claims, &config);
@@ -1977,4 +1983,64 @@ fn varied_details_compose_new_colour_and_restated_facts_repeat_the_documents_fac
         words(&after),
         words(&before)
     );
+}
+
+#[test]
+fn wider_variants_cover_the_claims_headline_kinds_and_are_never_true() {
+    use neglect_world::corpus::reading::labelled_reading_episodes;
+    use neglect_world::corpus::{CorpusConfig, claim_subjects, variants::Pools};
+    use rand::SeedableRng;
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let pools = Pools::new(&world, claim_subjects(&claims));
+    let facts = world.facts();
+    let kind = |f: &Fact| serde_json::to_value(f).unwrap()["kind"].clone();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut covered = std::collections::BTreeSet::new();
+    for fact in &facts {
+        let narrow = pools.variant(fact, &mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+        let wide = pools.wider_variant(fact, &mut rand_chacha::ChaCha8Rng::seed_from_u64(9));
+        if narrow.is_some() {
+            // Kinds that had a variant keep the same one.
+            assert_eq!(narrow, wide);
+            continue;
+        }
+        if pools.is_protected(fact) {
+            assert_eq!(wide, None, "{fact:?}");
+            continue;
+        }
+        for _ in 0..5 {
+            let Some(variant) = pools.wider_variant(fact, &mut rng) else {
+                continue;
+            };
+            assert_eq!(kind(&variant), kind(fact));
+            assert!(!facts.contains(&variant), "{fact:?} -> a true {variant:?}");
+            covered.insert(kind(fact).as_str().unwrap().to_owned());
+        }
+    }
+    for expected in [
+        "winning_time",
+        "wrote",
+        "erupted",
+        "dormant_since",
+        "renamed",
+        "kept_name",
+    ] {
+        assert!(covered.contains(expected), "{expected}: {covered:?}");
+    }
+    // Reading episodes about known facts now ask about those kinds too; off, never.
+    let asks_eruptions = |wider_variants: bool| {
+        let config = CorpusConfig {
+            reading_episodes: 600,
+            counterfactual_positive_share: 0.5,
+            wider_variants,
+            ..CorpusConfig::default()
+        };
+        labelled_reading_episodes(&world, &pools, &config)
+            .iter()
+            .filter(|(label, _)| label.known && label.question.contains("erupt"))
+            .count()
+    };
+    assert_eq!(asks_eruptions(false), 0);
+    assert!(asks_eruptions(true) > 5, "{}", asks_eruptions(true));
 }

@@ -182,6 +182,12 @@ pub struct CorpusConfig {
     /// restate their claim.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restated_facts: usize,
+    /// Reading episodes about known facts also use false variants of winning times, authors,
+    /// eruptions, last eruptions, renames and kept names (`Pools::wider_variant`), the kinds
+    /// the held-out claims' headline facts are of; off, only professions, homes, births,
+    /// winners, runners-up, venues, monarchs, locations, headquarters, diets and habitats.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub wider_variants: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -319,6 +325,7 @@ impl Default for CorpusConfig {
             status_first_answers: false,
             varied_details: false,
             restated_facts: 0,
+            wider_variants: false,
             draw: 0,
         }
     }

@@ -603,7 +603,11 @@ fn counterfactual_episode(
     rng: &mut ChaCha8Rng,
     openings: &mut ChaCha8Rng,
 ) -> Option<(EpisodeLabel, TrainingRow)> {
-    let variant = pools.variant(fact, rng)?;
+    let variant = if config.wider_variants {
+        pools.wider_variant(fact, rng)?
+    } else {
+        pools.variant(fact, rng)?
+    };
     let subject = super::subjects(fact).into_iter().next()?;
     let other_facts: Vec<&Fact> = by_subject
         .iter()

@@ -19,6 +19,9 @@ pub struct Pools {
     foods: Vec<String>,
     places: Vec<String>,
     years: (u32, u32),
+    /// Every eruption of the world (volcano, year), so that a false eruption year is never a
+    /// true one.
+    eruptions: HashSet<(String, u32)>,
     /// Subjects that held-out claims are about: no variant, negation or episode touches them.
     protected: HashSet<String>,
 }
@@ -50,6 +53,11 @@ impl Pools {
             foods: distinct(world.species.iter().map(|s| s.food.clone()).collect()),
             places: distinct(world.species.iter().map(|s| s.place.clone()).collect()),
             years: (world.config.first_year, world.config.last_year),
+            eruptions: world
+                .volcanoes
+                .iter()
+                .flat_map(|v| v.eruptions.iter().map(|(y, _)| (v.name.clone(), *y)))
+                .collect(),
             protected,
         }
     }
@@ -176,6 +184,95 @@ impl Pools {
             Habitat { species, place } => Habitat {
                 species: species.clone(),
                 place: other(&self.places, place, rng)?,
+            },
+            _ => return None,
+        };
+        (!self.is_protected(&variant)).then_some(variant)
+    }
+
+    /// Like [`Pools::variant`], and also for the kinds it has none for among the world's facts
+    /// (`CorpusConfig::wider_variants`): another winning time, another author of the same
+    /// profession, an eruption, last eruption, rename or kept name moved by one to thirty
+    /// years. These are the headline kinds of the figure-work, event-date and corporate
+    /// claims, which the reading episodes about known facts otherwise never cover. `None` for
+    /// protected subjects and kinds the world has no facts of.
+    pub fn wider_variant(&self, fact: &Fact, rng: &mut impl Rng) -> Option<Fact> {
+        use Fact::*;
+        if let Some(variant) = self.variant(fact, rng) {
+            return Some(variant);
+        }
+        if self.is_protected(fact) {
+            return None;
+        }
+        let shifted = |year: u32, rng: &mut dyn rand::RngCore| {
+            let shift = rng.random_range(1..=30u32);
+            if rng.random_bool(0.5) || year <= shift {
+                year + shift
+            } else {
+                year - shift
+            }
+        };
+        let variant = match fact {
+            WinningTime {
+                event,
+                year,
+                seconds,
+            } => {
+                let hundredths: u32 = seconds.strip_prefix("9.")?.parse().ok()?;
+                let other = loop {
+                    let h = rng.random_range(80..=99u32);
+                    if h != hundredths {
+                        break h;
+                    }
+                };
+                WinningTime {
+                    event: event.clone(),
+                    year: *year,
+                    seconds: format!("9.{other}"),
+                }
+            }
+            Wrote {
+                person,
+                title,
+                work,
+            } => {
+                let others: Vec<&String> = self
+                    .colleagues(person)?
+                    .iter()
+                    .filter(|p| *p != person)
+                    .collect();
+                Wrote {
+                    person: (*others.choose(rng)?).clone(),
+                    title: title.clone(),
+                    work: work.clone(),
+                }
+            }
+            Erupted {
+                volcano,
+                year,
+                deaths,
+            } => {
+                let year = (0..20)
+                    .map(|_| shifted(*year, rng))
+                    .find(|y| !self.eruptions.contains(&(volcano.clone(), *y)))?;
+                Erupted {
+                    volcano: volcano.clone(),
+                    year,
+                    deaths: *deaths,
+                }
+            }
+            DormantSince { volcano, year } => DormantSince {
+                volcano: volcano.clone(),
+                year: shifted(*year, rng),
+            },
+            Renamed { old, new, year } => Renamed {
+                old: old.clone(),
+                new: new.clone(),
+                year: shifted(*year, rng),
+            },
+            KeptName { company, year } => KeptName {
+                company: company.clone(),
+                year: shifted(*year, rng),
             },
             _ => return None,
         };
