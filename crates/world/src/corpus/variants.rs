@@ -100,15 +100,9 @@ impl Pools {
         let Fact::Born { person, year } = fact else {
             return Some(variant);
         };
-        let shift = rng.random_range(1..=10u32);
-        let year = if rng.random_bool(0.5) || *year <= shift {
-            year + shift
-        } else {
-            year - shift
-        };
         Some(Fact::Born {
             person: person.clone(),
-            year,
+            year: moved_year(*year, 10, rng),
         })
     }
 
@@ -204,14 +198,6 @@ impl Pools {
         if self.is_protected(fact) {
             return None;
         }
-        let shifted = |year: u32, rng: &mut dyn rand::RngCore| {
-            let shift = rng.random_range(1..=30u32);
-            if rng.random_bool(0.5) || year <= shift {
-                year + shift
-            } else {
-                year - shift
-            }
-        };
         let variant = match fact {
             WinningTime {
                 event,
@@ -253,7 +239,7 @@ impl Pools {
                 deaths,
             } => {
                 let year = (0..20)
-                    .map(|_| shifted(*year, rng))
+                    .map(|_| moved_year(*year, 30, rng))
                     .find(|y| !self.eruptions.contains(&(volcano.clone(), *y)))?;
                 Erupted {
                     volcano: volcano.clone(),
@@ -263,19 +249,29 @@ impl Pools {
             }
             DormantSince { volcano, year } => DormantSince {
                 volcano: volcano.clone(),
-                year: shifted(*year, rng),
+                year: moved_year(*year, 30, rng),
             },
             Renamed { old, new, year } => Renamed {
                 old: old.clone(),
                 new: new.clone(),
-                year: shifted(*year, rng),
+                year: moved_year(*year, 30, rng),
             },
             KeptName { company, year } => KeptName {
                 company: company.clone(),
-                year: shifted(*year, rng),
+                year: moved_year(*year, 30, rng),
             },
             _ => return None,
         };
         (!self.is_protected(&variant)).then_some(variant)
+    }
+}
+
+/// `year` moved by one to `max_shift` years, later or (where it can) earlier.
+fn moved_year(year: u32, max_shift: u32, rng: &mut impl Rng) -> u32 {
+    let shift = rng.random_range(1..=max_shift);
+    if rng.random_bool(0.5) || year <= shift {
+        year + shift
+    } else {
+        year - shift
     }
 }
