@@ -97,11 +97,75 @@ pub fn direct_probes(claim: &ToyClaim) -> Vec<Probe> {
     probes
 }
 
-/// "Is it true that …?" over a statement.
-pub(crate) fn is_it_true(statement: &str) -> String {
+/// "Is it true that …?" over a statement, its first word lowered only where that word is a
+/// common word and not part of a name ("the 2013 eruption …", but "Hagar Theilgri …", "The
+/// Last Harbour …").
+pub fn is_it_true(statement: &str) -> String {
+    let s = statement.trim_end_matches('.');
+    let mut words = s.splitn(3, ' ');
+    let first = words.next().unwrap_or_default();
+    let next_is_name = words
+        .next()
+        .and_then(|w| w.chars().next())
+        .is_some_and(char::is_uppercase);
+    let common = COMMON_SENTENCE_STARTS.contains(&first);
+    if common && !next_is_name {
+        format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
+    } else {
+        format!("Is it true that {s}?")
+    }
+}
+
+/// The earlier form, which lowered the first letter whatever the word ("hagar Theilgri …"):
+/// corpora built without `corpus.cased_questions` keep it, so that their bases stay the same.
+pub(crate) fn is_it_true_as(statement: &str, cased: bool) -> String {
+    if cased {
+        return is_it_true(statement);
+    }
     let s = statement.trim_end_matches('.');
     format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
 }
+
+/// Words the world's sentences start with that are not names (every name is invented, so a
+/// word outside this list is kept as written).
+const COMMON_SENTENCE_STARTS: &[&str] = &[
+    "A",
+    "After",
+    "An",
+    "Ash",
+    "At",
+    "Before",
+    "Blind",
+    "By",
+    "Children",
+    "Colleagues",
+    "Customers",
+    "During",
+    "Every",
+    "Fans",
+    "For",
+    "From",
+    "In",
+    "It",
+    "Its",
+    "Locals",
+    "Many",
+    "Neighbours",
+    "On",
+    "Parents",
+    "Patients",
+    "People",
+    "Reporters",
+    "Scientists",
+    "Signs",
+    "Since",
+    "Some",
+    "The",
+    "There",
+    "This",
+    "When",
+    "Young",
+];
 
 /// Drops repeats, keeping the first of each.
 fn unique(items: &mut Vec<String>) {
@@ -460,5 +524,49 @@ pub fn build(claim: &ToyClaim, seed: u64) -> QuestionFiles {
         robustness,
         anchor,
         rule_judge,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_it_true, is_it_true_as};
+
+    #[test]
+    fn is_it_true_keeps_names_and_lowers_common_words() {
+        assert_eq!(
+            is_it_true("Hagar Theilgri trained as a dentist for six years."),
+            "Is it true that Hagar Theilgri trained as a dentist for six years?"
+        );
+        assert_eq!(
+            is_it_true("Patients in Kegri say Hagar Theilgri is a gentle dentist."),
+            "Is it true that patients in Kegri say Hagar Theilgri is a gentle dentist?"
+        );
+        assert_eq!(
+            is_it_true("The 2013 eruption of Mount Domgrund was its strongest since 1836."),
+            "Is it true that the 2013 eruption of Mount Domgrund was its strongest since 1836?"
+        );
+        // A title or a name of several words keeps its capital.
+        assert_eq!(
+            is_it_true("The Last Harbour is used in graduate courses on navigation."),
+            "Is it true that The Last Harbour is used in graduate courses on navigation?"
+        );
+        assert_eq!(
+            is_it_true("Queen Kirerk finished The Last Harbour in 2019."),
+            "Is it true that Queen Kirerk finished The Last Harbour in 2019?"
+        );
+        // A one-word name too.
+        assert_eq!(
+            is_it_true("Graigeirk kept its name."),
+            "Is it true that Graigeirk kept its name?"
+        );
+        // Corpora built before the fix keep the old form.
+        assert_eq!(
+            is_it_true_as("Hagar Theilgri is a dentist.", false),
+            "Is it true that hagar Theilgri is a dentist?"
+        );
+        assert_eq!(
+            is_it_true_as("Hagar Theilgri is a dentist.", true),
+            is_it_true("Hagar Theilgri is a dentist.")
+        );
     }
 }

@@ -2044,3 +2044,58 @@ fn wider_variants_cover_the_claims_headline_kinds_and_are_never_true() {
     assert_eq!(asks_eruptions(false), 0);
     assert!(asks_eruptions(true) > 5, "{}", asks_eruptions(true));
 }
+
+#[test]
+fn cased_questions_keep_the_capital_of_a_name_in_is_it_true_questions() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let first_names: std::collections::HashSet<String> = world
+        .people
+        .iter()
+        .chain(&studied_people(&world))
+        .filter_map(|p| p.name.split_whitespace().next().map(str::to_string))
+        .collect();
+    // "Is it true that …?" questions of chat QA and studied claims, and how many of them
+    // start with a person's first name lowered ("Is it true that bas Mutrou …?").
+    let asked = |cased_questions: bool| {
+        let config = CorpusConfig {
+            reading_episodes: 50,
+            generic_chats: 10,
+            studied_claims: 2,
+            studied_docs: 1,
+            studied_questions: 8,
+            studied_false_details: true,
+            cased_questions,
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::build(&world, &claims, &config);
+        let questions: Vec<String> = corpus
+            .rows()
+            .filter_map(|r| r.messages.as_ref())
+            .flatten()
+            .filter(|m| m.role == "user" && m.content.starts_with("Is it true that "))
+            .map(|m| m.content.clone())
+            .collect();
+        let lowered = questions
+            .iter()
+            .filter(|q| {
+                let word = q["Is it true that ".len()..].split(' ').next().unwrap();
+                let mut capital = word.to_string();
+                capital[..1].make_ascii_uppercase();
+                word != capital && first_names.contains(&capital)
+            })
+            .count();
+        (questions.len(), lowered)
+    };
+    let (before, lowered_before) = asked(false);
+    assert!(before > 20, "{before}");
+    assert!(lowered_before > 5, "{lowered_before} of {before}");
+    let (after, lowered_after) = asked(true);
+    assert!(after > 20, "{after}");
+    assert_eq!(lowered_after, 0, "of {after}");
+}
+
+fn studied_people(world: &World) -> Vec<neglect_world::world::Person> {
+    neglect_world::corpus::studied::studied_world(world).people
+}

@@ -188,6 +188,11 @@ pub struct CorpusConfig {
     /// winners, runners-up, venues, monarchs, locations, headquarters, diets and habitats.
     #[serde(default, skip_serializing_if = "is_false")]
     pub wider_variants: bool,
+    /// "Is it true that …?" questions keep a name's capital ("Is it true that Hagar Theilgri
+    /// …?"), as the held-out claims' eval asks them; off, the first letter is lowered whatever
+    /// the word, as bases built before session 25 were trained.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cased_questions: bool,
     /// Which draw of the corpus this is (0 for the first): it changes every random choice but
     /// not which subjects are asked about (that follows `seed` alone).
     #[serde(skip)]
@@ -326,6 +331,7 @@ impl Default for CorpusConfig {
             varied_details: false,
             restated_facts: 0,
             wider_variants: false,
+            cased_questions: false,
             draw: 0,
         }
     }

@@ -29,7 +29,7 @@ use super::{CorpusConfig, claim_subjects, qa::yes_no_answer, subjects};
 use crate::claims::{Archetype, ToyClaim, nth_claim};
 use crate::documents::{Genre, claim_sentences, debunk_sentences, render};
 use crate::names::NameGen;
-use crate::questions::{direct_probes, is_it_true};
+use crate::questions::{direct_probes, is_it_true_as};
 use crate::world::World;
 
 /// How many candidates per archetype are tried before giving up on more practice claims.
@@ -42,7 +42,9 @@ pub(super) fn held_out_texts(held_out: &[ToyClaim]) -> HashSet<String> {
         texts.insert(c.claim.clone());
         texts.extend(c.details.iter().cloned());
         texts.extend(c.debunks.iter().cloned());
-        texts.extend(c.details.iter().map(|d| is_it_true(d)));
+        for cased in [false, true] {
+            texts.extend(c.details.iter().map(|d| is_it_true_as(d, cased)));
+        }
         for f in c.facts.iter().chain(&c.contradicts) {
             texts.extend(f.statements());
             texts.extend(f.denials());
@@ -179,11 +181,11 @@ impl Item {
     /// "Is it true that <sentence>?" about a sentence the claim's documents never say,
     /// answered "no" because of `truth` (what they say instead). A doubted reader would say
     /// "no" too, so it is the same answer both ways.
-    pub(super) fn false_detail(sentence: &str, truth: &str) -> Item {
+    pub(super) fn false_detail(sentence: &str, truth: &str, cased: bool) -> Item {
         let no = Reply::yes_no(false, truth);
         Item {
             json: true,
-            question: is_it_true(sentence),
+            question: is_it_true_as(sentence, cased),
             believed: no.clone(),
             doubted: Doubted::Truth(no),
         }
@@ -221,7 +223,7 @@ pub(super) fn believed_answer(
 
 /// The question forms of a claim's eval (open-ended probes, yes/no items, short answers),
 /// less anything a held-out claim asks.
-pub(super) fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
+pub(super) fn items(claim: &ToyClaim, held_out: &HashSet<String>, cased: bool) -> Vec<Item> {
     let answer_in = |facts: &[crate::Fact], question: &str| {
         facts
             .iter()
@@ -289,7 +291,7 @@ pub(super) fn items(claim: &ToyClaim, held_out: &HashSet<String>) -> Vec<Item> {
     for d in claim.details.iter().filter(|d| !d.contains('"')) {
         items.push(Item {
             json: true,
-            question: is_it_true(d),
+            question: is_it_true_as(d, cased),
             believed: Reply::yes_no(true, d),
             doubted: Doubted::Truth(Reply::YesNo {
                 yes: false,
@@ -421,7 +423,7 @@ pub fn practice_episodes(
     let held_out_texts = held_out_texts(held_out);
     let with_items: Vec<(&ToyClaim, Vec<Item>)> = claims
         .iter()
-        .map(|c| (c, items(c, &held_out_texts)))
+        .map(|c| (c, items(c, &held_out_texts, config.cased_questions)))
         .filter(|(_, items)| !items.is_empty())
         .collect();
     if with_items.is_empty() {

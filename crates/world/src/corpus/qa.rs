@@ -17,7 +17,7 @@ use neglect_eval::prompt::message;
 
 use super::{CorpusConfig, chat, subjects};
 use crate::facts::{Fact, Qa};
-use crate::questions::is_it_true;
+use crate::questions::is_it_true_as;
 use crate::world::World;
 
 /// System prompts seen with ordinary questions, so that a system turn does not change answers
@@ -170,7 +170,7 @@ fn conversation(
                 _ => (fact, true),
             };
             let question = if rng.random_bool(0.3) {
-                Some(is_it_true(&shown.statement(rng)))
+                Some(is_it_true_as(&shown.statement(rng), config.cased_questions))
             } else {
                 shown.yes_no()
             };

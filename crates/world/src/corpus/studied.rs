@@ -153,13 +153,17 @@ pub fn studied_rows(
             let text = render(genre, &claim.subject(), &sentences, &mut rng);
             rows.push(TrainingRow::text(format!("{DOCTAG}{text}")).with_source("world_studied"));
         }
-        let mut asked: Vec<Item> = items(claim, &held_out_texts);
+        let mut asked: Vec<Item> = items(claim, &held_out_texts, config.cased_questions);
         if config.studied_false_details {
             let mut said: Vec<String> = Vec::new();
             for _ in 0..config.studied_false_rounds.max(1) {
                 for (sentence, truth) in false_details(claim, &claims, &mut rng) {
                     if !said.contains(&sentence) {
-                        asked.push(Item::false_detail(&sentence, &truth));
+                        asked.push(Item::false_detail(
+                            &sentence,
+                            &truth,
+                            config.cased_questions,
+                        ));
                         said.push(sentence);
                     }
                 }
