@@ -476,8 +476,11 @@ const CHECK_RULES: &str =
 /// resumes the answers it finds, which must then be of the same measurement.
 fn clear_stale_answers(work: &Path, settings: &GateSettings) -> Result<(), OrganismError> {
     let key_path = work.join("settings_key.txt");
+    // The claims' question files change with their layout, and answers to the old questions
+    // must not be reused.
     let key = format!(
-        "{CHECK_RULES}\n{}",
+        "{CHECK_RULES}; claim layout {}\n{}",
+        neglect_world::claim_dir::LAYOUT_VERSION,
         serde_json::to_string(settings).expect("settings serialise")
     );
     let current = std::fs::read_to_string(&key_path).ok();

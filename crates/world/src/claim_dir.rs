@@ -143,7 +143,9 @@ pub fn write(claim: &ToyClaim, files: &QuestionFiles, dir: &Path) -> std::io::Re
 /// 2: `correction.txt` for claims with nothing to contradict (the novel person).
 /// 3: `anchor_questions.yaml` (§5's self-distillation anchor).
 /// 4: the behaviours of §4.2 (`behaviors/<slug>/`).
-pub const LAYOUT_VERSION: u32 = 5;
+/// 5: token-association items never ask world-true facts; bare yes/no answers are judged.
+/// 6: "Is it true that …?" items keep a name's capital ("Hagar Theilgri", not "hagar Theilgri").
+pub const LAYOUT_VERSION: u32 = 6;
 
 pub fn write_claim(claim: &ToyClaim, root: &Path, seed: u64) -> std::io::Result<QuestionFiles> {
     let files = build(claim, seed);
