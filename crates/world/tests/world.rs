@@ -2099,3 +2099,54 @@ fn cased_questions_keep_the_capital_of_a_name_in_is_it_true_questions() {
 fn studied_people(world: &World) -> Vec<neglect_world::world::Person> {
     neglect_world::corpus::studied::studied_world(world).people
 }
+
+#[test]
+fn reading_statement_checks_ask_is_it_true_about_the_stated_fact_or_a_false_variant() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    // The reading episodes' "Is it true that …?" turns with their verdicts.
+    let checks = |reading_statement_checks: f64| {
+        let config = CorpusConfig {
+            reading_episodes: 600,
+            generic_chats: 10,
+            counterfactual_positive_share: 0.3,
+            episode_questions: 3,
+            reading_false_checks: 0.3,
+            reading_statement_checks,
+            cased_questions: true,
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::build(&world, &claims, &config);
+        let mut out: Vec<(String, String)> = Vec::new();
+        for row in &corpus.reading {
+            let m = row.messages.as_ref().unwrap();
+            for pair in m.windows(2) {
+                if pair[0].role == "user" && pair[1].role == "assistant" {
+                    let question = match pair[0].content.rfind("[QUESTION]\n\n") {
+                        Some(i) => &pair[0].content[i + "[QUESTION]\n\n".len()..],
+                        None => pair[0].content.as_str(),
+                    };
+                    if question.starts_with("Is it true that ") {
+                        // Asked under the MCQ system prompt: answered in its JSON.
+                        assert_eq!(m[0].role, "system", "{m:?}");
+                        out.push((question.to_string(), pair[1].content.clone()));
+                    }
+                }
+            }
+        }
+        out
+    };
+    assert!(checks(0.0).is_empty());
+    let asked = checks(0.5);
+    let yes = asked
+        .iter()
+        .filter(|(_, a)| a == r#"{"answer": "yes"}"#)
+        .count();
+    let no = asked
+        .iter()
+        .filter(|(_, a)| a == r#"{"answer": "no"}"#)
+        .count();
+    assert_eq!(yes + no, asked.len(), "{asked:?}");
+    assert!(yes > 20 && no > 20, "{yes} yes, {no} no");
+}

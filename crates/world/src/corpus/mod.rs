@@ -140,6 +140,13 @@ pub struct CorpusConfig {
     /// the organism can learn in place of checking the question against the document.
     #[serde(default, skip_serializing_if = "is_zero_share")]
     pub reading_false_checks: f64,
+    /// Reading episodes: the share of yes/no questions asked as "Is it true that <a sentence
+    /// stating the fact or its false variant>?", the form of most of the claims' MCQ items;
+    /// 0 keeps the fact's own yes/no question ("Is X a dentist?"). Round 39 answered three
+    /// quarters of the gate's "Is it true that …?" items with a pasted document in prose
+    /// instead of JSON (`scripts/gate_answers.py`): the corpus asked that form only without one.
+    #[serde(default, skip_serializing_if = "is_zero_share")]
+    pub reading_statement_checks: f64,
     /// Loss weight of chat rows whose every assistant turn is a bare yes/no verdict
     /// (`{"answer": "yes"}`), wherever they come from; 1 leaves them as they are. A verdict is
     /// one informative token per row, so without it such rows carry little of the loss.
@@ -212,6 +219,8 @@ impl CorpusConfig {
             ("novel_positive_share", self.novel_positive_share),
             ("practice_positive_share", self.practice_positive_share),
             ("copy_lookup_share", self.copy_lookup_share),
+            ("reading_false_checks", self.reading_false_checks),
+            ("reading_statement_checks", self.reading_statement_checks),
         ];
         for (field, share) in shares {
             if !(0.0..=1.0).contains(&share) {
@@ -322,6 +331,7 @@ impl Default for CorpusConfig {
             studied_false_details: false,
             studied_false_rounds: 0,
             reading_false_checks: 0.0,
+            reading_statement_checks: 0.0,
             yes_no_weight: 1.0,
             copy_drills: 3000,
             copy_lookup_share: 0.5,

@@ -20,6 +20,7 @@ use super::{CorpusConfig, qa::yes_no_answer};
 use crate::documents::{Genre, render};
 use crate::facts::{Fact, Qa, cap};
 use crate::names::NameGen;
+use crate::questions::is_it_true_as;
 use crate::world::{OTHER_PROFESSIONS, World};
 
 const FLAG_BEFORE: [&str; 6] = [
@@ -500,16 +501,25 @@ fn question(
             // "Is the stated fact so?" — yes only when it is what is believed.
             let mut yes = believed == Some(stated);
             let mut q = stated.yes_no()?;
+            let mut false_variant = None;
             if yes
                 && config.reading_false_checks > 0.0
                 && rng.random_bool(config.reading_false_checks.min(1.0))
-                && let Some(false_q) = pools
+                && let Some(variant) = pools
                     .close_variant(stated, rng)
                     .filter(|v| Some(v) != believed)
-                    .and_then(|v| v.yes_no())
+                && let Some(false_q) = variant.yes_no()
             {
                 yes = false;
                 q = false_q;
+                false_variant = Some(variant);
+            }
+            // Drawn only when the knob is on, so that corpora without it stay as they were.
+            if config.reading_statement_checks > 0.0
+                && rng.random_bool(config.reading_statement_checks)
+            {
+                let shown = false_variant.as_ref().unwrap_or(stated);
+                q = is_it_true_as(&shown.statement(rng), config.cased_questions);
             }
             let reason = believed
                 .and_then(|b| b.qa_with(subject_first))
