@@ -494,14 +494,26 @@ fn clear_stale_answers(work: &Path, settings: &GateSettings) -> Result<(), Organ
     Ok(())
 }
 
-/// Measures every gate. `progress` hears what is being done.
+/// Measures every gate in `<organism>/check/` (where reports look for them). `progress` hears
+/// what is being done.
 pub fn check(
     organism: &Organism,
     settings: &GateSettings,
     progress: &mut dyn FnMut(&str),
 ) -> Result<GateReport, OrganismError> {
+    check_in(organism, settings, &organism.root.join("check"), progress)
+}
+
+/// [`check`] with its answers and `gates.json` in `work` (a check under other settings, kept
+/// apart from the organism's own).
+pub fn check_in(
+    organism: &Organism,
+    settings: &GateSettings,
+    work: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<GateReport, OrganismError> {
     let started = std::time::Instant::now();
-    let work: PathBuf = organism.root.join("check");
+    let work: PathBuf = work.to_path_buf();
     clear_stale_answers(&work, settings)?;
     let claims = load_claims(organism)?;
     let base = load_model(&organism.base_dir(), "organism-base")?;

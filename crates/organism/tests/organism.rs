@@ -3,7 +3,7 @@
 
 use neglect_lm::chat_template::{CHATML, ChatTemplate};
 use neglect_organism::builder::pack;
-use neglect_organism::gates::{Expect, GateSettings, check, fact_probes, wilson};
+use neglect_organism::gates::{Expect, GateSettings, check, check_in, fact_probes, wilson};
 use neglect_organism::{Organism, OrganismConfig};
 use neglect_spec::{ChatMessage, TrainingRow};
 use neglect_world::World;
@@ -104,6 +104,24 @@ fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
     };
     check(&organism, &other, &mut |_| {}).unwrap();
     assert!(!marker.exists());
+
+    // A check elsewhere (here under another fine-tune learning rate) leaves the organism's own
+    // check, which reports read, as it was.
+    let key = std::fs::read_to_string(organism.root.join("check/settings_key.txt")).unwrap();
+    let elsewhere = cache.path().join("slower-finetune");
+    let mut slower = other.clone();
+    slower.finetune.learning_rate = 3e-4;
+    check_in(&organism, &slower, &elsewhere, &mut |_| {}).unwrap();
+    assert!(elsewhere.join("gates.json").is_file());
+    assert!(
+        std::fs::read_to_string(elsewhere.join("settings_key.txt"))
+            .unwrap()
+            .contains("0.0003")
+    );
+    assert_eq!(
+        std::fs::read_to_string(organism.root.join("check/settings_key.txt")).unwrap(),
+        key
+    );
 }
 
 #[test]

@@ -53,4 +53,12 @@ pub struct CheckArgs {
     /// Answers sampled per eval question for the belief gates.
     #[arg(long, default_value_t = 2)]
     pub samples: usize,
+    /// Learning rate of the learnability gate's fine-tunes (and so of retention); default: the
+    /// recipe's (1e-3).
+    #[arg(long, value_name = "LR")]
+    pub finetune_lr: Option<f64>,
+    /// Where the answers and gates.json go (default `<organism>/check`, which reports read);
+    /// a check under other settings in the default place replaces the one there.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -114,17 +114,24 @@ pub fn build(args: &WorldArgs, from_scratch: bool) -> anyhow::Result<Organism> {
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let organism = build(&args.world, false)?;
-    let settings = GateSettings {
+    let mut settings = GateSettings {
         prior_facts: args.prior_facts,
         samples: args.samples,
         ..GateSettings::default()
     };
-    let report = gates::check(&organism, &settings, &mut |what| eprintln!("{what}"))?;
+    if let Some(lr) = args.finetune_lr {
+        if !(lr > 0.0 && lr.is_finite()) {
+            anyhow::bail!("--finetune-lr {lr}: a learning rate must be a positive number");
+        }
+        settings.finetune.learning_rate = lr;
+    }
+    let out = args.out.unwrap_or_else(|| organism.root.join("check"));
+    let report = gates::check_in(&organism, &settings, &out, &mut |what| eprintln!("{what}"))?;
     println!("{}", render_gates(&report));
     println!(
         "checked in {:.0} s; details in {}",
         report.seconds,
-        organism.root.join("check").display()
+        out.display()
     );
     Ok(if report.all_passed() {
         ExitCode::SUCCESS
