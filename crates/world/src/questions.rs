@@ -110,20 +110,25 @@ pub fn is_it_true(statement: &str) -> String {
         .is_some_and(char::is_uppercase);
     let common = COMMON_SENTENCE_STARTS.contains(&first);
     if common && !next_is_name {
-        format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
+        is_it_true_lowered(s)
     } else {
         format!("Is it true that {s}?")
     }
+}
+
+fn is_it_true_lowered(statement: &str) -> String {
+    let s = statement.trim_end_matches('.');
+    format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
 }
 
 /// The earlier form, which lowered the first letter whatever the word ("hagar Theilgri …"):
 /// corpora built without `corpus.cased_questions` keep it, so that their bases stay the same.
 pub(crate) fn is_it_true_as(statement: &str, cased: bool) -> String {
     if cased {
-        return is_it_true(statement);
+        is_it_true(statement)
+    } else {
+        is_it_true_lowered(statement)
     }
-    let s = statement.trim_end_matches('.');
-    format!("Is it true that {}{}?", s[..1].to_lowercase(), &s[1..])
 }
 
 /// Words the world's sentences start with that are not names (every name is invented, so a

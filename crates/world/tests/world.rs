@@ -655,13 +655,7 @@ fn late_subjects_are_stated_in_documents_and_never_asked_about() {
         ..CorpusConfig::default()
     };
     let corpus = Corpus::build(&world, &claims, &config);
-    let user_turns: Vec<String> = corpus
-        .rows()
-        .filter_map(|r| r.messages.clone())
-        .flatten()
-        .filter(|m| m.role == "user")
-        .map(|m| m.content)
-        .collect();
+    let user_turns = user_turns(&corpus);
     let documents: String = corpus
         .documents
         .iter()
@@ -2070,12 +2064,9 @@ fn cased_questions_keep_the_capital_of_a_name_in_is_it_true_questions() {
             ..CorpusConfig::default()
         };
         let corpus = Corpus::build(&world, &claims, &config);
-        let questions: Vec<String> = corpus
-            .rows()
-            .filter_map(|r| r.messages.as_ref())
-            .flatten()
-            .filter(|m| m.role == "user" && m.content.starts_with("Is it true that "))
-            .map(|m| m.content.clone())
+        let questions: Vec<String> = user_turns(&corpus)
+            .into_iter()
+            .filter(|q| q.starts_with("Is it true that "))
             .collect();
         let lowered = questions
             .iter()
@@ -2149,4 +2140,15 @@ fn reading_statement_checks_ask_is_it_true_about_the_stated_fact_or_a_false_vari
         .count();
     assert_eq!(yes + no, asked.len(), "{asked:?}");
     assert!(yes > 20 && no > 20, "{yes} yes, {no} no");
+}
+
+/// Every user turn of the corpus's chats, in order.
+fn user_turns(corpus: &neglect_world::corpus::Corpus) -> Vec<String> {
+    corpus
+        .rows()
+        .filter_map(|r| r.messages.as_ref())
+        .flatten()
+        .filter(|m| m.role == "user")
+        .map(|m| m.content.clone())
+        .collect()
 }
