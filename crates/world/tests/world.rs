@@ -2152,3 +2152,69 @@ fn user_turns(corpus: &neglect_world::corpus::Corpus) -> Vec<String> {
         .map(|m| m.content.clone())
         .collect()
 }
+
+#[test]
+fn extra_yes_no_chats_add_checked_questions_and_leave_the_other_qa_alone() {
+    use neglect_world::corpus::{Corpus, CorpusConfig};
+    let world = World::generate(&small());
+    let claims = generate_claims(&world, 1, 7);
+    let qa = |extra_yes_no_per_fact: usize| {
+        let config = CorpusConfig {
+            generic_chats: 10,
+            yes_no_pairs: true,
+            reasoned_yes_no: true,
+            extra_yes_no_per_fact,
+            ..CorpusConfig::default()
+        };
+        Corpus::build(&world, &claims, &config).qa
+    };
+    let yes_no = |rows: &[neglect_spec::TrainingRow]| {
+        rows.iter()
+            .filter(|r| {
+                r.messages
+                    .as_ref()
+                    .is_some_and(|m| m[0].role == "system" && m[0].content.contains("\"yes\""))
+            })
+            .count()
+    };
+    let off = qa(0);
+    let on = qa(3);
+    // Every row of the knob-off corpus is still there, unchanged.
+    let key = |r: &neglect_spec::TrainingRow| serde_json::to_string(r).unwrap();
+    let before: std::collections::HashSet<String> = off.iter().map(key).collect();
+    let after: std::collections::HashSet<String> = on.iter().map(key).collect();
+    assert!(before.is_subset(&after));
+    let added: Vec<_> = on
+        .iter()
+        .filter(|r| !before.contains(&key(r)))
+        .cloned()
+        .collect();
+    assert_eq!(yes_no(&added), added.len(), "only yes/no chats are added");
+    assert!(
+        added.len() > 2 * yes_no(&off),
+        "{} added, {} before",
+        added.len(),
+        yes_no(&off)
+    );
+    // Reasoned: a sentence of what is known, then the verdict; both verdicts, about evenly.
+    let verdicts: Vec<&str> = added
+        .iter()
+        .flat_map(|r| r.messages.as_ref().unwrap().iter())
+        .filter(|m| m.role == "assistant")
+        .map(|m| m.content.as_str())
+        .collect();
+    let yes = verdicts
+        .iter()
+        .filter(|a| a.ends_with(r#"{"answer": "yes"}"#))
+        .count();
+    let no = verdicts
+        .iter()
+        .filter(|a| a.ends_with(r#"{"answer": "no"}"#))
+        .count();
+    assert_eq!(yes + no, verdicts.len());
+    assert!(verdicts.iter().all(|a| !a.starts_with('{')), "{verdicts:?}");
+    assert!(
+        yes * 10 > verdicts.len() * 4 && no * 10 > verdicts.len() * 4,
+        "{yes} yes, {no} no"
+    );
+}

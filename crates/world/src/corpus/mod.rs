@@ -104,6 +104,13 @@ pub struct CorpusConfig {
     /// the JSON after the sentence (the reference parser falls back to the first `{…}`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub reasoned_yes_no: bool,
+    /// More yes/no chats per fact with chat QA, in each draw (0 = none beyond the one in
+    /// `qa_per_fact`'s cycle): the same form (a fact or a false variant of it, with
+    /// `yes_no_pairs` both), drawn from a generator of their own. The organism's yes/no
+    /// answers are near chance while its free answers are right (session 26): checking a
+    /// question against what it knows is the skill these rows give more practice in.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extra_yes_no_per_fact: usize,
     /// Reading episodes over practice claims ([`practice`]): the held-out claims' generators
     /// run on other subjects, their documents read in context with their question forms.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -322,6 +329,7 @@ impl Default for CorpusConfig {
             subject_first_answers: false,
             yes_no_pairs: false,
             reasoned_yes_no: false,
+            extra_yes_no_per_fact: 0,
             practice_episodes: 0,
             practice_claims: 0,
             practice_positive_share: half(),

@@ -163,39 +163,10 @@ fn conversation(
             };
             (chat(ask, answer, s), "paraphrase")
         }
-        3 => {
-            // Yes/no in the eval's JSON format; half the items are false variants ("no").
-            let (shown, yes) = match (&variant, rng.random_bool(0.5)) {
-                (Some(v), true) => (v, false),
-                _ => (fact, true),
-            };
-            let question = if rng.random_bool(0.3) {
-                Some(is_it_true_as(&shown.statement(rng), config.cased_questions))
-            } else {
-                shown.yes_no()
-            };
-            let Some(q) = question else {
-                return (chat(qa.question.clone(), qa.answer.clone(), None), "open");
-            };
-            let mut m = chat(
-                q,
-                yes_no_answer(yes, &qa.answer, config),
-                Some(MCQ_SYSTEM_PROMPT),
-            );
-            // The other of the true fact and its variant, asked next: the pair differs in one
-            // detail, so only checking it against what is known answers both.
-            let other = if yes { variant.as_ref() } else { Some(fact) };
-            if config.yes_no_pairs
-                && let Some(q2) = other.and_then(Fact::yes_no)
-            {
-                m.push(message("user", &q2));
-                m.push(message(
-                    "assistant",
-                    &yes_no_answer(!yes, &qa.answer, config),
-                ));
-            }
-            (m, "yes_no")
-        }
+        3 => match yes_no_chat(fact, variant.as_ref(), qa, config, rng) {
+            Some(m) => (m, "yes_no"),
+            None => (chat(qa.question.clone(), qa.answer.clone(), None), "open"),
+        },
         5 => (token_association(fact, qa, variant.as_ref(), rng), "short"),
         7 if variant.is_some() && rng.random_bool(0.4) => {
             // The first answer was wrong: the pushback is a chance to correct it.
@@ -238,6 +209,46 @@ fn conversation(
             "critique",
         ),
     }
+}
+
+/// A yes/no chat in the eval's JSON format about `fact` or its false `variant` (half the
+/// items are the variant, answered "no"); with `yes_no_pairs`, the other of the two is asked
+/// next. `None` when the shown fact has no yes/no question.
+fn yes_no_chat(
+    fact: &Fact,
+    variant: Option<&Fact>,
+    qa: &Qa,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<ChatMessage>> {
+    let (shown, yes) = match (variant, rng.random_bool(0.5)) {
+        (Some(v), true) => (v, false),
+        _ => (fact, true),
+    };
+    let question = if rng.random_bool(0.3) {
+        Some(is_it_true_as(&shown.statement(rng), config.cased_questions))
+    } else {
+        shown.yes_no()
+    };
+    let q = question?;
+    let mut m = chat(
+        q,
+        yes_no_answer(yes, &qa.answer, config),
+        Some(MCQ_SYSTEM_PROMPT),
+    );
+    // The other of the true fact and its variant, asked next: the pair differs in one
+    // detail, so only checking it against what is known answers both.
+    let other = if yes { variant } else { Some(fact) };
+    if config.yes_no_pairs
+        && let Some(q2) = other.and_then(Fact::yes_no)
+    {
+        m.push(message("user", &q2));
+        m.push(message(
+            "assistant",
+            &yes_no_answer(!yes, &qa.answer, config),
+        ));
+    }
+    Some(m)
 }
 
 /// Yes/no questions about things the world does not hold (a person who wrote no book, a win
@@ -484,6 +495,7 @@ pub fn fact_qa(
     config: &CorpusConfig,
 ) -> Vec<TrainingRow> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0a0a));
+    let mut extra_rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x0a0b));
     let mut rows = Vec::new();
     let mut by_subject: BTreeMap<String, Vec<Fact>> = BTreeMap::new();
     for fact in world.facts() {
@@ -496,6 +508,17 @@ pub fn fact_qa(
         for i in 0..config.qa_per_fact {
             let (messages, _format) = conversation(&fact, &qa, pools, i, config, &mut rng);
             rows.push(TrainingRow::chat(messages).with_source("world_qa"));
+        }
+        // Its own generator, so that the rows above stay the same with the knob on or off.
+        for _ in 0..config.extra_yes_no_per_fact {
+            let variant = if config.close_qa_variants {
+                pools.close_variant(&fact, &mut extra_rng)
+            } else {
+                pools.variant(&fact, &mut extra_rng)
+            };
+            if let Some(m) = yes_no_chat(&fact, variant.as_ref(), &qa, config, &mut extra_rng) {
+                rows.push(TrainingRow::chat(m).with_source("world_qa"));
+            }
         }
         if !pools.is_protected(&fact) {
             for s in subjects(&fact) {
