@@ -104,6 +104,8 @@ impl Default for OrganismConfig {
                 episode_questions: 3,
                 subject_first_answers: true,
                 yes_no_pairs: true,
+                reasoned_yes_no: true,
+                extra_yes_no_per_fact: 4,
                 aligned_behavior_chats: 30,
                 studied_claims: 6,
                 studied_docs: 6,
