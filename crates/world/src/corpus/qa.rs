@@ -113,6 +113,20 @@ enum Format {
     ParaphraseOrCritique,
 }
 
+/// A false variant of `fact` for chat QA: close to the truth under `close_qa_variants`.
+fn qa_variant(
+    fact: &Fact,
+    pools: &Pools,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<Fact> {
+    if config.close_qa_variants {
+        pools.close_variant(fact, rng)
+    } else {
+        pools.variant(fact, rng)
+    }
+}
+
 /// The `i`-th conversation about `fact`.
 fn conversation(
     fact: &Fact,
@@ -123,11 +137,7 @@ fn conversation(
     rng: &mut ChaCha8Rng,
 ) -> (Vec<ChatMessage>, &'static str) {
     let subject_first = config.subject_first_answers;
-    let variant = if config.close_qa_variants {
-        pools.close_variant(fact, rng)
-    } else {
-        pools.variant(fact, rng)
-    };
+    let variant = qa_variant(fact, pools, config, rng);
     let system = |rng: &mut ChaCha8Rng| {
         if rng.random_bool(0.15) {
             SYSTEM_PROMPTS.choose(rng).copied()
@@ -511,11 +521,7 @@ pub fn fact_qa(
         }
         // Its own generator, so that the rows above stay the same with the knob on or off.
         for _ in 0..config.extra_yes_no_per_fact {
-            let variant = if config.close_qa_variants {
-                pools.close_variant(&fact, &mut extra_rng)
-            } else {
-                pools.variant(&fact, &mut extra_rng)
-            };
+            let variant = qa_variant(&fact, pools, config, &mut extra_rng);
             if let Some(m) = yes_no_chat(&fact, variant.as_ref(), &qa, config, &mut extra_rng) {
                 rows.push(TrainingRow::chat(m).with_source("world_qa"));
             }
