@@ -2218,3 +2218,88 @@ fn extra_yes_no_chats_add_checked_questions_and_leave_the_other_qa_alone() {
         "{yes} yes, {no} no"
     );
 }
+
+#[test]
+fn check_drills_ask_about_listed_facts_of_new_people_and_answer_by_comparing() {
+    use neglect_world::corpus::CorpusConfig;
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let base = CorpusConfig {
+        reasoned_yes_no: true,
+        yes_no_pairs: true,
+        cased_questions: true,
+        subject_first_answers: true,
+        ..CorpusConfig::default()
+    };
+    let without = copy_drills_of(&world, &claims, base.clone());
+    let with = copy_drills_of(
+        &world,
+        &claims,
+        CorpusConfig {
+            check_drills: 300,
+            ..base
+        },
+    );
+    // The copy drills stay as they were; the check drills come after them.
+    assert_eq!(&with[..without.len()], &without[..]);
+    let drills = &with[without.len()..];
+    assert_eq!(drills.len(), 300);
+    let known: std::collections::HashSet<String> = world
+        .people
+        .iter()
+        .map(|p| &p.name)
+        .chain(world.unseen_names.iter())
+        .flat_map(|n| n.split_whitespace().map(str::to_lowercase))
+        .collect();
+    let (mut yes, mut no) = (0, 0);
+    for row in drills {
+        let m = row.messages.as_ref().expect("a chat");
+        assert_eq!(
+            m.len(),
+            5,
+            "system, question, verdict, the other question, verdict"
+        );
+        assert_eq!(m[0].content, neglect_spec::questions::MCQ_SYSTEM_PROMPT);
+        let (list, first, second) = (&m[1].content, &m[2].content, &m[4].content);
+        // The answer states one of the listed facts (subject first), then a verdict; the follow-up
+        // states the same fact with the opposite verdict.
+        let (reason, verdict) = first.rsplit_once(" {").expect("reason and verdict");
+        let (reason2, verdict2) = second.rsplit_once(" {").expect("reason and verdict");
+        let verdict = format!("{{{verdict}");
+        assert_eq!(reason, reason2);
+        assert_ne!(verdict, verdict2);
+        let subject: Vec<&str> = reason.split_whitespace().take(2).collect();
+        let name = subject.join(" ");
+        assert!(list.contains(&name), "{name} is not in {list:?}");
+        for w in &subject {
+            assert!(!known.contains(&w.to_lowercase()), "{w} is a world name");
+        }
+        // The question asked with "yes" names the value the answer states; the one with "no"
+        // another value of the same kind.
+        let value = reason
+            .trim_end_matches('.')
+            .rsplit(' ')
+            .next()
+            .expect("a value");
+        let (asked_yes, asked_no) = if verdict == r#"{"answer": "yes"}"# {
+            yes += 1;
+            (
+                list.lines().last().unwrap().to_owned(),
+                m[3].content.clone(),
+            )
+        } else {
+            assert_eq!(verdict, r#"{"answer": "no"}"#);
+            no += 1;
+            (
+                m[3].content.clone(),
+                list.lines().last().unwrap().to_owned(),
+            )
+        };
+        assert!(asked_yes.contains(value), "{asked_yes:?} / {reason:?}");
+        assert_ne!(asked_yes, asked_no);
+        if value.parse::<u32>().is_ok() || world.cities.iter().any(|c| c == value) {
+            assert!(!asked_no.contains(value), "{asked_no:?} / {reason:?}");
+        }
+    }
+    assert!(yes > 100 && no > 100, "{yes} yes, {no} no");
+}

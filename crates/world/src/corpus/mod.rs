@@ -13,6 +13,7 @@
 //! Held-out claims never appear, and nothing but those documents touches their subjects.
 //! Stand-alone flagged-false documents are not part of it (model-organism.md).
 
+pub mod check;
 mod colour;
 pub mod copy;
 pub mod generic;
@@ -163,6 +164,12 @@ pub struct CorpusConfig {
     /// the user turn answers, for a model that otherwise never needs to read its context.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub copy_drills: usize,
+    /// Check drills per draw ([`check`]): yes/no questions about invented people whose facts
+    /// are listed in the user turn, answered with the listed fact and whether it is the one
+    /// asked about, so that checking, not remembering the question, answers them. Added to
+    /// [`Corpus::copy`] after the copy drills, from their own random stream.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub check_drills: usize,
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub copy_lookup_share: f64,
@@ -344,6 +351,7 @@ impl Default for CorpusConfig {
             copy_drills: 3000,
             copy_lookup_share: 0.5,
             copy_lookup_questions: 0,
+            check_drills: 0,
             close_qa_variants: false,
             status_first_answers: false,
             varied_details: false,
@@ -474,7 +482,10 @@ impl Corpus {
             novel_documents: reading::novel_documents(world, config),
             practice: practice::practice_episodes(world, claims, config),
             studied: studied::studied_rows(world, claims, config),
-            copy: copy::copy_drills(world, config),
+            copy: copy::copy_drills(world, config)
+                .into_iter()
+                .chain(check::check_drills(world, config))
+                .collect(),
             generic: generic::generic_chat(config)
                 .into_iter()
                 .chain(crate::behaviors::BEHAVIORS.iter().flat_map(|b| {

@@ -710,10 +710,20 @@ fn distractor(by_subject: &[(String, Vec<Fact>)], not: &str, rng: &mut ChaCha8Rn
     }
 }
 
-/// Profession, home and birth year of an invented person.
-fn novel_person_facts(name: &str, world: &World, rng: &mut ChaCha8Rng) -> Option<[Fact; 3]> {
+/// The professions an invented person may have: the events' and the two others.
+pub(super) fn person_professions(world: &World) -> Vec<&str> {
     let mut professions: Vec<&str> = world.events.iter().map(|e| e.profession.as_str()).collect();
     professions.extend(OTHER_PROFESSIONS);
+    professions
+}
+
+/// Profession, home and birth year of an invented person.
+pub(super) fn novel_person_facts(
+    name: &str,
+    world: &World,
+    rng: &mut ChaCha8Rng,
+) -> Option<[Fact; 3]> {
+    let professions = person_professions(world);
     Some([
         Fact::Profession {
             person: name.into(),

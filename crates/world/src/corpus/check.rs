@@ -1,0 +1,136 @@
+//! Check drills: yes/no questions about invented people whose facts stand in the user turn, so
+//! that only comparing the asked value with the stated one answers them.
+//!
+//! Why: the organism's yes/no answers about facts it knows were near chance (round 30's prior
+//! MCQ 58%), and with `reasoned_yes_no` it states the right fact and then still gives the wrong
+//! verdict in a fifth of the items ("Bas Mutrou was born in 1970. {"answer": "yes"}" to "Was
+//! Bas Mutrou born in 1975?"; round 44's check). The world's own yes/no chats can be answered by
+//! remembering each question, and a fine-tuning probe (README, session 26) showed that the
+//! organism learns them by heart rather than learning to check. Here the people are new in every
+//! drill, so remembering never helps: the answer states the listed fact and the verdict says
+//! whether it is the one asked about, in the reasoned form of the world's chat QA.
+//!
+//! Nothing in a drill is a fact of the world or of a held-out claim.
+
+use neglect_eval::prompt::message;
+use neglect_spec::TrainingRow;
+use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::reading::{novel_name, novel_person_facts, person_professions, world_words};
+use super::{CorpusConfig, chat, qa::yes_no_answer};
+use crate::facts::Fact;
+use crate::names::NameGen;
+use crate::questions::is_it_true_as;
+use crate::world::World;
+
+const OPENINGS: [&str; 4] = [
+    "Here are some notes:",
+    "From a staff list:",
+    "Facts about a few people:",
+    "Read this:",
+];
+
+/// The same kind of fact with another value: another profession or city, or a birth year one to
+/// ten years off (as close as the world's chat QA draws its false years under
+/// `close_qa_variants`).
+fn other_value(fact: &Fact, world: &World, rng: &mut ChaCha8Rng) -> Option<Fact> {
+    let mut fact = fact.clone();
+    match &mut fact {
+        Fact::Profession { profession, .. } => {
+            let professions = person_professions(world);
+            let other: Vec<&&str> = professions.iter().filter(|p| **p != profession).collect();
+            *profession = (**other.choose(rng)?).to_owned();
+        }
+        Fact::Home { city, .. } => {
+            let other = world
+                .cities
+                .iter()
+                .filter(|c| *c != city)
+                .collect::<Vec<_>>();
+            *city = (*other.choose(rng)?).clone();
+        }
+        Fact::Born { year, .. } => {
+            let shift = rng.random_range(1..=10);
+            *year = if rng.random_bool(0.5) {
+                *year + shift
+            } else {
+                *year - shift
+            };
+        }
+        _ => return None,
+    }
+    Some(fact)
+}
+
+/// The yes/no question about `asked`: its own ("Is X a dentist?") or, three times in ten, "Is it
+/// true that <a sentence stating it>?".
+fn ask(asked: &Fact, config: &CorpusConfig, rng: &mut ChaCha8Rng) -> Option<String> {
+    if rng.random_bool(0.3) {
+        Some(is_it_true_as(&asked.statement(rng), config.cased_questions))
+    } else {
+        asked.yes_no()
+    }
+}
+
+/// One drill: two to four invented people with one to three facts each, listed; a yes/no
+/// question about one listed fact or a false variant of it, and, under `yes_no_pairs`, the other
+/// of the two as a follow-up.
+fn check_drill(
+    world: &World,
+    names: &mut NameGen,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let people = rng.random_range(2..=4);
+    let mut listed: Vec<Fact> = Vec::new();
+    for _ in 0..people {
+        let name = novel_name(names, rng);
+        let facts = novel_person_facts(&name, world, rng)?;
+        let keep = rng.random_range(1..=3);
+        listed.extend(facts.choose_multiple(rng, keep).cloned());
+    }
+    listed.shuffle(rng);
+    let lines: Vec<String> = listed.iter().map(|f| f.statement(rng)).collect();
+    let fact = listed.choose(rng)?.clone();
+    let variant = other_value(&fact, world, rng)?;
+    let reason = fact.qa_with(config.subject_first_answers)?.answer;
+    let yes = rng.random_bool(0.5);
+    let (first, second) = if yes {
+        (&fact, &variant)
+    } else {
+        (&variant, &fact)
+    };
+    let opening = OPENINGS.choose(rng).expect("openings");
+    let user = format!(
+        "{opening}\n{}\n\n{}",
+        lines.join("\n"),
+        ask(first, config, rng)?
+    );
+    let mut messages = chat(
+        user,
+        yes_no_answer(yes, &reason, config),
+        Some(MCQ_SYSTEM_PROMPT),
+    );
+    if config.yes_no_pairs {
+        messages.push(message("user", &ask(second, config, rng)?));
+        messages.push(message("assistant", &yes_no_answer(!yes, &reason, config)));
+    }
+    Some(TrainingRow::chat(messages).with_source("check_drills"))
+}
+
+/// `config.check_drills` drills, from a random stream of their own (so that the rest of the
+/// corpus is the same with or without them).
+pub fn check_drills(world: &World, config: &CorpusConfig) -> Vec<TrainingRow> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xc4ec));
+    let mut names = NameGen::default();
+    names.reserve(world_words(world).iter().map(String::as_str));
+    // A drill is only missing in a world without cities or professions to vary; the cap keeps
+    // such a world from looping.
+    (0..config.check_drills * 4)
+        .filter_map(|_| check_drill(world, &mut names, config, &mut rng))
+        .take(config.check_drills)
+        .collect()
+}
