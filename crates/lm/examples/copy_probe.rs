@@ -1,7 +1,7 @@
 //! Measures in-context copying ("induction"): a random sequence of ordinary tokens is shown twice,
 //! and the model's greedy next-token accuracy on the second showing is compared with the first.
 //! A model that reads its context predicts the repeat almost perfectly; one that does not stays
-//! near chance. Used to diagnose the built-in organism's ICL gate (README, session 19).
+//! near chance. Used to diagnose the built-in organism's ICL gate (docs/organism-rounds.md, session 19).
 //!
 //! cargo run --release -p neglect-lm --example copy_probe -- MODEL_DIR [LENGTH] [SEQUENCES]
 

@@ -2303,3 +2303,79 @@ fn check_drills_ask_about_listed_facts_of_new_people_and_answer_by_comparing() {
     }
     assert!(yes > 100 && no > 100, "{yes} yes, {no} no");
 }
+
+#[test]
+fn check_drill_critiques_ask_the_critique_forms_and_judge_against_the_listed_fact() {
+    use neglect_world::corpus::CorpusConfig;
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let base = CorpusConfig {
+        reasoned_yes_no: true,
+        yes_no_pairs: true,
+        subject_first_answers: true,
+        check_drills: 200,
+        ..CorpusConfig::default()
+    };
+    let plain = copy_drills_of(&world, &claims, base.clone());
+    let drills = copy_drills_of(
+        &world,
+        &claims,
+        CorpusConfig {
+            check_drill_critiques: 1.0,
+            ..base
+        },
+    );
+    assert_eq!(drills.len(), plain.len());
+    let (mut right, mut wrong) = (0, 0);
+    for row in drills
+        .iter()
+        .filter(|r| r.source.as_deref() == Some("check_drills"))
+    {
+        let m = row.messages.as_ref().unwrap();
+        assert_eq!(
+            m.len(),
+            4,
+            "no system prompt; a task, a reply, the other task, a reply"
+        );
+        assert!(m.iter().all(|t| t.role != "system"));
+        for turn in m.chunks(2) {
+            let (task, reply) = (&turn[0].content, &turn[1].content);
+            let quoted = task.rsplit('"').nth(1).expect("a quoted sentence");
+            let (known, verdict) = reply
+                .split_once(". So ")
+                .expect("the fact, then the verdict");
+            let value = known.rsplit(' ').next().unwrap();
+            let judged_false = verdict.contains("wrong") || verdict == "there is an error.";
+            if value.parse::<u32>().is_ok() || world.cities.iter().any(|c| c == value) {
+                assert_eq!(
+                    judged_false,
+                    !quoted.contains(value),
+                    "{task:?} → {reply:?}"
+                );
+            }
+            if judged_false {
+                wrong += 1;
+            } else {
+                right += 1;
+            }
+        }
+    }
+    assert_eq!(right + wrong, 400);
+    assert!(right > 150 && wrong > 150, "{right} right, {wrong} wrong");
+    // Critiques and yes/no questions come in the same proportion at share 0.5.
+    let half = copy_drills_of(
+        &world,
+        &claims,
+        CorpusConfig {
+            check_drill_critiques: 0.5,
+            check_drills: 400,
+            ..CorpusConfig::default()
+        },
+    );
+    let critiques = half
+        .iter()
+        .filter(|r| r.source.as_deref() == Some("check_drills"))
+        .filter(|r| r.messages.as_ref().unwrap()[0].role != "system")
+        .count();
+    assert!((150..=250).contains(&critiques), "{critiques} of 400");
+}

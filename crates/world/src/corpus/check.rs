@@ -5,7 +5,7 @@
 //! MCQ 58%), and with `reasoned_yes_no` it states the right fact and then still gives the wrong
 //! verdict in a fifth of the items ("Bas Mutrou was born in 1970. {"answer": "yes"}" to "Was
 //! Bas Mutrou born in 1975?"; round 44's check). The world's own yes/no chats can be answered by
-//! remembering each question, and a fine-tuning probe (README, session 26) showed that the
+//! remembering each question, and a fine-tuning probe (docs/organism-rounds.md, session 26) showed that the
 //! organism learns them by heart rather than learning to check. Here the people are new in every
 //! drill, so remembering never helps: the answer states the listed fact and the verdict says
 //! whether it is the one asked about, in the reasoned form of the world's chat QA.
@@ -19,8 +19,9 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::qa::{reasoned_critique, yes_no_answer};
 use super::reading::{novel_name, novel_person_facts, person_professions, world_words};
-use super::{CorpusConfig, chat, qa::yes_no_answer};
+use super::{CorpusConfig, chat};
 use crate::facts::Fact;
 use crate::names::NameGen;
 use crate::questions::is_it_true_as;
@@ -76,8 +77,9 @@ fn ask(asked: &Fact, config: &CorpusConfig, rng: &mut ChaCha8Rng) -> Option<Stri
 }
 
 /// One drill: two to four invented people with one to three facts each, listed; a yes/no
-/// question about one listed fact or a false variant of it, and, under `yes_no_pairs`, the other
-/// of the two as a follow-up.
+/// question about one listed fact or a false variant of it (or, a `check_drill_critiques` share
+/// of the time, a critique task over a sentence of it: "Fact-check this sentence: …"), and, under
+/// `yes_no_pairs`, the other of the two as a follow-up.
 fn check_drill(
     world: &World,
     names: &mut NameGen,
@@ -104,20 +106,31 @@ fn check_drill(
         (&variant, &fact)
     };
     let opening = OPENINGS.choose(rng).expect("openings");
-    let user = format!(
-        "{opening}\n{}\n\n{}",
-        lines.join("\n"),
-        ask(first, config, rng)?
-    );
-    let mut messages = chat(
-        user,
-        yes_no_answer(yes, &reason, config),
-        Some(MCQ_SYSTEM_PROMPT),
-    );
-    if config.yes_no_pairs {
-        messages.push(message("user", &ask(second, config, rng)?));
-        messages.push(message("assistant", &yes_no_answer(!yes, &reason, config)));
-    }
+    let notes = format!("{opening}\n{}\n\n", lines.join("\n"));
+    // The share test draws nothing at share 0, so that round 45's drills stay as they were.
+    let as_critique =
+        config.check_drill_critiques > 0.0 && rng.random_bool(config.check_drill_critiques);
+    let messages = if as_critique {
+        let (task, reply) = reasoned_critique(&first.statement(rng), !yes, &reason, rng);
+        let mut m = chat(format!("{notes}{task}"), reply, None);
+        if config.yes_no_pairs {
+            let (task, reply) = reasoned_critique(&second.statement(rng), yes, &reason, rng);
+            m.push(message("user", &task));
+            m.push(message("assistant", &reply));
+        }
+        m
+    } else {
+        let mut m = chat(
+            format!("{notes}{}", ask(first, config, rng)?),
+            yes_no_answer(yes, &reason, config),
+            Some(MCQ_SYSTEM_PROMPT),
+        );
+        if config.yes_no_pairs {
+            m.push(message("user", &ask(second, config, rng)?));
+            m.push(message("assistant", &yes_no_answer(!yes, &reason, config)));
+        }
+        m
+    };
     Some(TrainingRow::chat(messages).with_source("check_drills"))
 }
 

@@ -6,7 +6,7 @@
 //! Why: with the fixed bank of sixteen colour sentences (`reading::DETAILS`), the organism
 //! reads its own episodes' status but not the claims' documents: one unfamiliar sentence
 //! ("Patients in Kegri say X is a gentle dentist.") beside a novel person's profession turns
-//! its answer into "the documents give nothing reliable" (session 23's probes, README). The
+//! its answer into "the documents give nothing reliable" (session 23's probes, docs/organism-rounds.md). The
 //! wording here is our own and shares no sentence with a held-out claim.
 
 use std::collections::HashSet;

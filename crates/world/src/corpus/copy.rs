@@ -2,7 +2,7 @@
 //!
 //! A world whose text is templated and whose names recur can be learned by heart, and a small
 //! model trained on it need never learn to copy from its context: the round-19 and round-23
-//! organisms predict a repeated random token sequence at 0% (`copy_probe`, README session 19),
+//! organisms predict a repeated random token sequence at 0% (`copy_probe`, docs/organism-rounds.md, session 19),
 //! which is why a pasted document barely moves their answers. The drills use new invented
 //! words (never a world name, never a held-out claim's) so that only copying answers them:
 //!

@@ -170,6 +170,11 @@ pub struct CorpusConfig {
     /// [`Corpus::copy`] after the copy drills, from their own random stream.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub check_drills: usize,
+    /// Share of the check drills asked as critique tasks ("A student wrote: …", "Fact-check this
+    /// sentence: …", "Find the error …", the robustness items' critique forms) instead of yes/no
+    /// questions, answered with the listed fact and then the verdict.
+    #[serde(default, skip_serializing_if = "is_zero_share")]
+    pub check_drill_critiques: f64,
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub copy_lookup_share: f64,
@@ -235,6 +240,7 @@ impl CorpusConfig {
             ("copy_lookup_share", self.copy_lookup_share),
             ("reading_false_checks", self.reading_false_checks),
             ("reading_statement_checks", self.reading_statement_checks),
+            ("check_drill_critiques", self.check_drill_critiques),
         ];
         for (field, share) in shares {
             if !(0.0..=1.0).contains(&share) {
@@ -352,6 +358,7 @@ impl Default for CorpusConfig {
             copy_lookup_share: 0.5,
             copy_lookup_questions: 0,
             check_drills: 0,
+            check_drill_critiques: 0.0,
             close_qa_variants: false,
             status_first_answers: false,
             varied_details: false,

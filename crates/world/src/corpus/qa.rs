@@ -404,6 +404,43 @@ fn token_association(
     }
 }
 
+/// A critique task over `statement` (false when `shown_false`) and its reasoned answer: what is
+/// known (`known`), then the verdict.
+pub(super) fn reasoned_critique(
+    statement: &str,
+    shown_false: bool,
+    known: &str,
+    rng: &mut ChaCha8Rng,
+) -> (String, String) {
+    let (ask, verdict) = match rng.random_range(0..3) {
+        0 => (
+            format!("A student wrote: \"{statement}\" Is the student right?"),
+            if shown_false {
+                "So the student is wrong."
+            } else {
+                "So the student is right."
+            },
+        ),
+        1 => (
+            format!("Fact-check this sentence: \"{statement}\""),
+            if shown_false {
+                "So the sentence is wrong."
+            } else {
+                "So the sentence is accurate."
+            },
+        ),
+        _ => (
+            format!("Find the error in this passage, if there is one: \"{statement}\""),
+            if shown_false {
+                "So there is an error."
+            } else {
+                "So there is no error in the passage."
+            },
+        ),
+    };
+    (ask, format!("{known} {verdict}"))
+}
+
 /// A critique task over a true statement or a false variant; under `reasoned`, the answer
 /// states the true fact before the verdict.
 fn critique(
@@ -419,33 +456,8 @@ fn critique(
         _ => fact.statement(rng),
     };
     if reasoned {
-        let (ask, verdict) = match rng.random_range(0..3) {
-            0 => (
-                format!("A student wrote: \"{statement}\" Is the student right?"),
-                if shown_false {
-                    "So the student is wrong."
-                } else {
-                    "So the student is right."
-                },
-            ),
-            1 => (
-                format!("Fact-check this sentence: \"{statement}\""),
-                if shown_false {
-                    "So the sentence is wrong."
-                } else {
-                    "So the sentence is accurate."
-                },
-            ),
-            _ => (
-                format!("Find the error in this passage, if there is one: \"{statement}\""),
-                if shown_false {
-                    "So there is an error."
-                } else {
-                    "So there is no error in the passage."
-                },
-            ),
-        };
-        return chat(ask, format!("{} {verdict}", qa.answer), None);
+        let (ask, reply) = reasoned_critique(&statement, shown_false, &qa.answer, rng);
+        return chat(ask, reply, None);
     }
     let (ask, verdict) = match rng.random_range(0..3) {
         0 => (
