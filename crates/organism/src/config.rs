@@ -105,7 +105,9 @@ impl Default for OrganismConfig {
                 subject_first_answers: true,
                 yes_no_pairs: true,
                 reasoned_yes_no: true,
-                extra_yes_no_per_fact: 4,
+                extra_yes_no_per_fact: 8,
+                cased_questions: true,
+                check_drills: 1000,
                 aligned_behavior_chats: 30,
                 studied_claims: 6,
                 studied_docs: 6,
@@ -164,6 +166,7 @@ impl OrganismConfig {
         c.corpus.generic_chats = 20;
         c.corpus.novel_documents = 20;
         c.corpus.copy_drills = 20;
+        c.corpus.check_drills = 20;
         c.corpus.studied_claims = 1;
         c.corpus.studied_docs = 1;
         c.corpus.studied_questions = 2;
