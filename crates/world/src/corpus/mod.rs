@@ -172,7 +172,8 @@ pub struct CorpusConfig {
     pub check_drills: usize,
     /// Share of the check drills asked as critique tasks ("A student wrote: …", "Fact-check this
     /// sentence: …", "Find the error …", the robustness items' critique forms) instead of yes/no
-    /// questions, answered with the listed fact and then the verdict.
+    /// questions, answered with the listed fact and then the verdict (whether or not
+    /// `reasoned_yes_no` is on).
     #[serde(default, skip_serializing_if = "is_zero_share")]
     pub check_drill_critiques: f64,
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
