@@ -2219,18 +2219,24 @@ fn extra_yes_no_chats_add_checked_questions_and_leave_the_other_qa_alone() {
     );
 }
 
+/// The default corpus with reasoned, paired yes/no answers that restate the subject first (the
+/// organism's answer forms), the setting the check drills are written for.
+fn reasoned_pairs() -> neglect_world::corpus::CorpusConfig {
+    neglect_world::corpus::CorpusConfig {
+        reasoned_yes_no: true,
+        yes_no_pairs: true,
+        cased_questions: true,
+        subject_first_answers: true,
+        ..Default::default()
+    }
+}
+
 #[test]
 fn check_drills_ask_about_listed_facts_of_new_people_and_answer_by_comparing() {
     use neglect_world::corpus::CorpusConfig;
     let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
-    let base = CorpusConfig {
-        reasoned_yes_no: true,
-        yes_no_pairs: true,
-        cased_questions: true,
-        subject_first_answers: true,
-        ..CorpusConfig::default()
-    };
+    let base = reasoned_pairs();
     let without = copy_drills_of(&world, &claims, base.clone());
     let with = copy_drills_of(
         &world,
@@ -2310,11 +2316,8 @@ fn check_drill_critiques_ask_the_critique_forms_and_judge_against_the_listed_fac
     let world = organism_world();
     let claims = generate_claims(&world, 2, 7);
     let base = CorpusConfig {
-        reasoned_yes_no: true,
-        yes_no_pairs: true,
-        subject_first_answers: true,
         check_drills: 200,
-        ..CorpusConfig::default()
+        ..reasoned_pairs()
     };
     let plain = copy_drills_of(&world, &claims, base.clone());
     let drills = copy_drills_of(
