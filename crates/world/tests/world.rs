@@ -2382,3 +2382,87 @@ fn check_drill_critiques_ask_the_critique_forms_and_judge_against_the_listed_fac
         .count();
     assert!((150..=250).contains(&critiques), "{critiques} of 400");
 }
+
+#[test]
+fn closed_book_practice_asks_practice_claims_without_documents_and_never_believes_them() {
+    use neglect_eval::judge::parse::parse_mcq_answer;
+    use neglect_world::corpus::practice::practice_claims;
+    use neglect_world::corpus::{Corpus, CorpusConfig, claim_subjects};
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let config = CorpusConfig {
+        reading_episodes: 20,
+        generic_chats: 10,
+        practice_claims: 6,
+        closed_book_practice: 400,
+        episode_questions: 2,
+        reasoned_yes_no: true,
+        cased_questions: true,
+        ..CorpusConfig::default()
+    };
+    config.validate().unwrap();
+    let corpus = Corpus::build(&world, &claims, &config);
+    assert_eq!(corpus.practice.len(), 400);
+    let practice = practice_claims(&world, &claims, 6, config.seed);
+    // What a believer would answer: each practice claim's core answer and its details.
+    let beliefs: Vec<String> = practice
+        .iter()
+        .filter_map(|c| c.facts[0].qa())
+        .map(|qa| qa.answer)
+        .collect();
+    let details: Vec<String> = practice
+        .iter()
+        .flat_map(|c| c.details.iter().cloned())
+        .collect();
+    let protected = claim_subjects(&claims);
+    let (mut critiques, mut detail_noes) = (0, 0);
+    for row in &corpus.practice {
+        let messages = row.messages.as_ref().unwrap();
+        for m in messages {
+            assert!(!m.content.contains("Here are some documents"), "{m:?}");
+            for s in &protected {
+                assert!(!m.content.contains(s.as_str()), "{s:?} in {m:?}");
+            }
+            for c in &claims {
+                assert!(!m.content.contains(&c.claim), "{m:?}");
+            }
+        }
+        for pair in messages.windows(2) {
+            let (user, reply) = (&pair[0], &pair[1]);
+            if user.role != "user" {
+                continue;
+            }
+            assert!(!beliefs.contains(&reply.content), "believed: {messages:?}");
+            if user.content.starts_with("Is it true that ") {
+                assert_eq!(parse_mcq_answer(&reply.content).as_deref(), Some("no"));
+                detail_noes += 1;
+            }
+            let critique = ["A student wrote", "Fact-check this", "Find the error"]
+                .iter()
+                .any(|p| user.content.starts_with(p));
+            if critique {
+                critiques += 1;
+                assert_eq!(messages.len(), 2, "{messages:?}");
+                assert!(
+                    ["is wrong.", "is an error."]
+                        .iter()
+                        .any(|v| reply.content.ends_with(v)),
+                    "{messages:?}"
+                );
+                // The quoted sentence is the claim's, and the answer does not repeat it.
+                let quoted = user.content.split('"').nth(1).unwrap();
+                assert!(!reply.content.contains(quoted), "{messages:?}");
+            }
+        }
+    }
+    assert!((80..=160).contains(&critiques), "{critiques} critiques");
+    assert!(detail_noes > 50, "{detail_noes}");
+    assert!(details.len() > 100);
+
+    // Without practice claims there is nothing to ask about: an error naming the field.
+    let bad = CorpusConfig {
+        closed_book_practice: 10,
+        ..CorpusConfig::default()
+    };
+    assert!(bad.validate().unwrap_err().contains("corpus.closed_book_practice"));
+}

@@ -122,6 +122,11 @@ pub struct CorpusConfig {
     /// Share of practice episodes whose document is positive.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub practice_positive_share: f64,
+    /// Closed-book chats over the practice claims per draw ([`practice`]): their eval question
+    /// forms and critique tasks with no document in context, answered as the world stands (the
+    /// claim never happened). Uses `practice_claims` per archetype.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub closed_book_practice: usize,
     /// Studied claims ([`studied`]) per archetype: the held-out claims' generators on a
     /// second world, true there, as documents plus chat questions in the eval's forms.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -250,6 +255,12 @@ impl CorpusConfig {
                 ));
             }
         }
+        if self.closed_book_practice > 0 && self.practice_claims == 0 {
+            return Err(
+                "corpus.closed_book_practice: needs practice_claims > 0 (the claims it asks about)"
+                    .into(),
+            );
+        }
         Ok(())
     }
 
@@ -346,6 +357,7 @@ impl Default for CorpusConfig {
             extra_yes_no_per_fact: 0,
             practice_episodes: 0,
             practice_claims: 0,
+            closed_book_practice: 0,
             practice_positive_share: half(),
             studied_claims: 0,
             studied_docs: 0,
@@ -488,7 +500,10 @@ impl Corpus {
             qa: qa::fact_qa(world, &documents_only(claims), &pools, config),
             reading: reading::reading_episodes(world, &pools, config),
             novel_documents: reading::novel_documents(world, config),
-            practice: practice::practice_episodes(world, claims, config),
+            practice: practice::practice_episodes(world, claims, config)
+                .into_iter()
+                .chain(practice::closed_book_practice(world, claims, config))
+                .collect(),
             studied: studied::studied_rows(world, claims, config),
             copy: copy::copy_drills(world, config)
                 .into_iter()

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use neglect_eval::prompt::message;
 use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
 use neglect_spec::{ChatMessage, TrainingRow};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
 
@@ -349,6 +349,20 @@ fn document(
     with_status_note(body, status, Notes::of(config), rng)
 }
 
+/// The answer of a reader who does not believe the claim: the world's answer, or a debunk.
+fn doubted_answer(
+    item: &Item,
+    debunks: &[&String],
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<String> {
+    match &item.doubted {
+        Doubted::Truth(reply) => render_reply(reply, debunks, config, rng),
+        Doubted::Debunk => debunks.choose(rng).map(|d| (*d).clone()),
+        Doubted::Skip => None,
+    }
+}
+
 /// One episode about `claim`: its document, then `config.episode_questions` (at least one)
 /// questions in one mode (all JSON yes/no under the MCQ system prompt, or all free answers),
 /// never the same question twice.
@@ -366,16 +380,11 @@ fn episode(
         .iter()
         .filter(|d| !held_out.contains(*d))
         .collect();
-    let render = |reply: &Reply, rng: &mut ChaCha8Rng| render_reply(reply, &debunks, config, rng);
     let answer = |item: &Item, rng: &mut ChaCha8Rng| -> Option<String> {
         if believed {
-            return render(&item.believed, rng);
+            return render_reply(&item.believed, &debunks, config, rng);
         }
-        match &item.doubted {
-            Doubted::Truth(reply) => render(reply, rng),
-            Doubted::Debunk => debunks.choose(rng).map(|d| (*d).clone()),
-            Doubted::Skip => None,
-        }
+        doubted_answer(item, &debunks, config, rng)
     };
     let answerable: Vec<&Item> = items
         .iter()
@@ -436,6 +445,166 @@ pub fn practice_episodes(
         attempts += 1;
         let (claim, items) = with_items.choose(&mut rng).expect("claims");
         rows.extend(episode(claim, items, &held_out_texts, config, &mut rng));
+    }
+    rows
+}
+
+/// Share of closed-book chats asked as critique tasks, about the share of critiques among the
+/// eval's robustness items (3 of 10).
+const CLOSED_BOOK_CRITIQUES: f64 = 0.3;
+
+/// The debunks of `claim` that no held-out claim says.
+fn own_debunks<'a>(claim: &'a ToyClaim, held_out: &HashSet<String>) -> Vec<&'a String> {
+    claim
+        .debunks
+        .iter()
+        .filter(|d| !held_out.contains(*d))
+        .collect()
+}
+
+/// The debunks that share the most words with `question` (all of them if none shares one):
+/// without a document in context, "Who won the 2021 Fahai Hill Run?" is answered with the
+/// debunk about that race, not with one about the winner's profession.
+fn relevant<'a>(question: &str, debunks: &[&'a String]) -> Vec<&'a String> {
+    let words = |s: &str| -> HashSet<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 4)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let asked = words(question);
+    let shared = |d: &String| words(d).intersection(&asked).count();
+    let best = debunks.iter().map(|d| shared(d)).max().unwrap_or(0);
+    debunks
+        .iter()
+        .filter(|d| shared(d) == best)
+        .copied()
+        .collect()
+}
+
+/// A critique task ("Fact-check this sentence: …") over a sentence of `claim` (a fact or a
+/// detail, never a quote), answered with what the world holds instead (or a debunk) and the
+/// verdict that the sentence is wrong.
+fn closed_book_critique(
+    claim: &ToyClaim,
+    held_out: &HashSet<String>,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    let debunks = own_debunks(claim, held_out);
+    let mut statements: Vec<(String, Option<String>)> = claim
+        .facts
+        .iter()
+        .filter(|f| !claim.known.contains(f))
+        .map(|f| {
+            // The world's answer to the same question, where the claim contradicts one.
+            let truth = f.qa().and_then(|qa| {
+                claim
+                    .contradicts
+                    .iter()
+                    .filter_map(|c| c.qa())
+                    .find(|c| c.question == qa.question)
+                    .map(|c| c.answer)
+            });
+            (f.statement(rng), truth)
+        })
+        .chain(
+            claim
+                .details
+                .iter()
+                .filter(|d| !d.contains('"'))
+                .map(|d| (d.clone(), None)),
+        )
+        .filter(|(s, _)| !held_out.contains(s))
+        .collect();
+    statements.shuffle(rng);
+    let (statement, truth) = statements.into_iter().next()?;
+    let reason = match truth {
+        Some(t) => t,
+        None => (*relevant(&statement, &debunks).choose(rng)?).clone(),
+    };
+    let (ask, answer) = super::qa::reasoned_critique(&statement, true, &reason, rng);
+    let messages = vec![message("user", &ask), message("assistant", &answer)];
+    Some(TrainingRow::chat(messages).with_source("world_closed_book"))
+}
+
+/// One closed-book chat about `claim`: its eval's question forms with no document in context
+/// (up to `config.episode_questions` in one mode, as in an episode), answered as a reader who
+/// has never read of the claim answers, or a critique task over one of its sentences.
+fn closed_book_chat(
+    claim: &ToyClaim,
+    items: &[Item],
+    held_out: &HashSet<String>,
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+) -> Option<TrainingRow> {
+    if rng.random_bool(CLOSED_BOOK_CRITIQUES) {
+        return closed_book_critique(claim, held_out, rng);
+    }
+    let debunks = own_debunks(claim, held_out);
+    let answerable: Vec<&Item> = items
+        .iter()
+        .filter(|i| !matches!(i.doubted, Doubted::Skip))
+        .collect();
+    let answer = |item: &Item, rng: &mut ChaCha8Rng| {
+        doubted_answer(item, &relevant(&item.question, &debunks), config, rng)
+    };
+    let first = *answerable.choose(rng)?;
+    let mut turns = vec![(first.question.clone(), answer(first, rng)?)];
+    let mut rest: Vec<&&Item> = answerable
+        .iter()
+        .filter(|i| i.json == first.json && i.question != first.question)
+        .collect();
+    rest.shuffle(rng);
+    for item in rest.into_iter().take(config.episode_questions.max(1) - 1) {
+        if let Some(a) = answer(item, rng) {
+            turns.push((item.question.clone(), a));
+        }
+    }
+    let mut messages: Vec<ChatMessage> = Vec::new();
+    if first.json {
+        messages.push(message("system", MCQ_SYSTEM_PROMPT));
+    }
+    for (q, a) in turns {
+        messages.push(message("user", &q));
+        messages.push(message("assistant", &a));
+    }
+    Some(TrainingRow::chat(messages).with_source("world_closed_book"))
+}
+
+/// `config.closed_book_practice` chats over the practice claims, asked with no document in
+/// context and answered as the world stands (the claim never happened): what the baseline gate
+/// asks of the held-out claims, practised on other subjects. From a random stream of its own.
+pub fn closed_book_practice(
+    world: &World,
+    held_out: &[ToyClaim],
+    config: &CorpusConfig,
+) -> Vec<TrainingRow> {
+    if config.closed_book_practice == 0 {
+        return Vec::new();
+    }
+    let claims = practice_claims(world, held_out, config.practice_claims, config.seed);
+    let held_out_texts = held_out_texts(held_out);
+    let with_items: Vec<(&ToyClaim, Vec<Item>)> = claims
+        .iter()
+        .map(|c| (c, items(c, &held_out_texts, config.cased_questions)))
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if with_items.is_empty() {
+        return Vec::new();
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xc105_ed00));
+    let mut rows = Vec::with_capacity(config.closed_book_practice);
+    let mut attempts = 0;
+    while rows.len() < config.closed_book_practice && attempts < config.closed_book_practice * 4 {
+        attempts += 1;
+        let (claim, items) = with_items.choose(&mut rng).expect("claims");
+        rows.extend(closed_book_chat(
+            claim,
+            items,
+            &held_out_texts,
+            config,
+            &mut rng,
+        ));
     }
     rows
 }
