@@ -2464,5 +2464,9 @@ fn closed_book_practice_asks_practice_claims_without_documents_and_never_believe
         closed_book_practice: 10,
         ..CorpusConfig::default()
     };
-    assert!(bad.validate().unwrap_err().contains("corpus.closed_book_practice"));
+    assert!(
+        bad.validate()
+            .unwrap_err()
+            .contains("corpus.closed_book_practice")
+    );
 }

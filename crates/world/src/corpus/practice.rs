@@ -12,6 +12,11 @@
 //! flagged, fiction, unreliable or debunking one is not (the world's answer where the question
 //! has one, otherwise a debunking statement).
 //!
+//! The same claims are also asked *closed-book* (`closed_book_practice`): their question forms
+//! and critique tasks with no document in context, answered as a reader who has never read of
+//! them answers (the world's answer, or a debunk), which is what the baseline gate asks of the
+//! held-out claims.
+//!
 //! Nothing here touches a held-out claim: a practice claim shares no subject with one, names
 //! none of their subjects, and no question or sentence of a held-out claim is used.
 
@@ -20,8 +25,8 @@ use std::collections::HashSet;
 use neglect_eval::prompt::message;
 use neglect_spec::questions::MCQ_SYSTEM_PROMPT;
 use neglect_spec::{ChatMessage, TrainingRow};
-use rand::{Rng, SeedableRng};
 use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::reading::{Notes, Status, novel_name, user_turn, with_status_note, world_words};
@@ -375,11 +380,7 @@ fn episode(
 ) -> Option<TrainingRow> {
     let status = Status::draw(config.practice_positive_share, rng);
     let believed = status == Status::Positive;
-    let debunks: Vec<&String> = claim
-        .debunks
-        .iter()
-        .filter(|d| !held_out.contains(*d))
-        .collect();
+    let debunks = own_debunks(claim, held_out);
     let answer = |item: &Item, rng: &mut ChaCha8Rng| -> Option<String> {
         if believed {
             return render_reply(&item.believed, &debunks, config, rng);
