@@ -472,15 +472,25 @@ fn read_docs(organism: &Organism, slug: &str) -> Result<Vec<SynthDoc>, OrganismE
 const CHECK_RULES: &str =
     "check-v3: ICL budget fitted to the longest prompt; close variants in yes/no probes";
 
-/// Empties `work` when it holds answers measured under other settings or rules: a check
-/// resumes the answers it finds, which must then be of the same measurement.
-fn clear_stale_answers(work: &Path, settings: &GateSettings) -> Result<(), OrganismError> {
+/// Empties `work` when it holds answers measured under other settings or rules, or of another
+/// organism: a check resumes the answers it finds, which must then be of the same measurement
+/// of the same weights.
+fn clear_stale_answers(
+    work: &Path,
+    settings: &GateSettings,
+    organism: &Organism,
+) -> Result<(), OrganismError> {
     let key_path = work.join("settings_key.txt");
     // The claims' question files change with their layout, and answers to the old questions
-    // must not be reused.
+    // must not be reused. The weights are named as well as the config: one `--out` directory
+    // may be used for two organisms, and one config gives other weights on another CPU or
+    // after `--from-scratch`.
+    let weights = crate::shipped::file_sha256(&organism.base_dir().join("model.safetensors"))?;
     let key = format!(
-        "{CHECK_RULES}; claim layout {}\n{}",
+        "{CHECK_RULES}; claim layout {}\norganism {} weights {}\n{}",
         neglect_world::claim_dir::LAYOUT_VERSION,
+        organism.config.hash(),
+        &weights[..20],
         serde_json::to_string(settings).expect("settings serialise")
     );
     let current = std::fs::read_to_string(&key_path).ok();
@@ -514,7 +524,7 @@ pub fn check_in(
 ) -> Result<GateReport, OrganismError> {
     let started = std::time::Instant::now();
     let work: PathBuf = work.to_path_buf();
-    clear_stale_answers(&work, settings)?;
+    clear_stale_answers(&work, settings, organism)?;
     let claims = load_claims(organism)?;
     let base = load_model(&organism.base_dir(), "organism-base")?;
     // A belief gate: the mean over claims.

@@ -122,6 +122,23 @@ fn a_tiny_organism_builds_into_its_hash_directory_and_is_reused() {
         std::fs::read_to_string(organism.root.join("check/settings_key.txt")).unwrap(),
         key
     );
+
+    // Another organism checked into the same directory with the same settings starts over:
+    // the answers there are the first organism's, not its own.
+    let mut config = OrganismConfig::tiny();
+    config.pretrain.seed += 1;
+    let other_cache = tempfile::tempdir().unwrap();
+    let twin = Organism::at(other_cache.path(), config);
+    twin.build(1, |_| {}).unwrap();
+    let marker = elsewhere.join("baseline/marker");
+    std::fs::write(&marker, "").unwrap();
+    check_in(&twin, &slower, &elsewhere, &mut |_| {}).unwrap();
+    assert!(!marker.exists(), "the first organism's answers were reused");
+    assert!(
+        std::fs::read_to_string(elsewhere.join("settings_key.txt"))
+            .unwrap()
+            .contains(&twin.config.hash())
+    );
 }
 
 #[test]

@@ -58,7 +58,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "LR")]
     pub finetune_lr: Option<f64>,
     /// Where the answers and gates.json go (default `<organism>/check`, which reports read);
-    /// a check under other settings in the default place replaces the one there.
+    /// a check under other settings, or of another organism, in the same place replaces the one
+    /// there.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
