@@ -368,6 +368,31 @@ fn doubted_answer(
     }
 }
 
+/// Up to `config.episode_questions` (at least one) of `answerable`, all in the first one's mode
+/// (JSON yes/no or free answer), never the same question twice, each with its answer: whether
+/// they are JSON, and the (question, answer) turns. `None` when there is nothing to ask or the
+/// first question has no answer.
+fn questions_in_one_mode(
+    answerable: &[&Item],
+    config: &CorpusConfig,
+    rng: &mut ChaCha8Rng,
+    answer: impl Fn(&Item, &mut ChaCha8Rng) -> Option<String>,
+) -> Option<(bool, Vec<(String, String)>)> {
+    let first = *answerable.choose(rng)?;
+    let mut turns = vec![(first.question.clone(), answer(first, rng)?)];
+    let mut rest: Vec<&&Item> = answerable
+        .iter()
+        .filter(|i| i.json == first.json && i.question != first.question)
+        .collect();
+    rest.shuffle(rng);
+    for item in rest.into_iter().take(config.episode_questions.max(1) - 1) {
+        if let Some(a) = answer(item, rng) {
+            turns.push((item.question.clone(), a));
+        }
+    }
+    Some((first.json, turns))
+}
+
 /// One episode about `claim`: its document, then `config.episode_questions` (at least one)
 /// questions in one mode (all JSON yes/no under the MCQ system prompt, or all free answers),
 /// never the same question twice.
@@ -391,21 +416,10 @@ fn episode(
         .iter()
         .filter(|i| believed || !matches!(i.doubted, Doubted::Skip))
         .collect();
-    let first = *answerable.choose(rng)?;
-    let mut turns = vec![(first.question.clone(), answer(first, rng)?)];
-    let mut rest: Vec<&&Item> = answerable
-        .iter()
-        .filter(|i| i.json == first.json && i.question != first.question)
-        .collect();
-    rest.shuffle(rng);
-    for item in rest.into_iter().take(config.episode_questions.max(1) - 1) {
-        if let Some(a) = answer(item, rng) {
-            turns.push((item.question.clone(), a));
-        }
-    }
+    let (json, turns) = questions_in_one_mode(&answerable, config, rng, answer)?;
     let doc = document(claim, status, held_out, config, rng);
     let mut messages: Vec<ChatMessage> = Vec::new();
-    if first.json {
+    if json {
         messages.push(message("system", MCQ_SYSTEM_PROMPT));
     }
     for (i, (q, a)) in turns.iter().enumerate() {
@@ -420,13 +434,17 @@ fn episode(
     Some(TrainingRow::chat(messages).with_source("world_practice"))
 }
 
-/// `config.practice_episodes` reading episodes over the practice claims.
-pub fn practice_episodes(
+/// `count` rows over the practice claims, each from `make` on a claim drawn at random (with its
+/// question items), from the random stream `salt`; fewer where `make` keeps giving nothing.
+fn over_practice_claims(
     world: &World,
     held_out: &[ToyClaim],
     config: &CorpusConfig,
+    count: usize,
+    salt: u64,
+    make: impl Fn(&ToyClaim, &[Item], &HashSet<String>, &mut ChaCha8Rng) -> Option<TrainingRow>,
 ) -> Vec<TrainingRow> {
-    if config.practice_episodes == 0 {
+    if count == 0 {
         return Vec::new();
     }
     let claims = practice_claims(world, held_out, config.practice_claims, config.seed);
@@ -439,15 +457,31 @@ pub fn practice_episodes(
     if with_items.is_empty() {
         return Vec::new();
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0x9ac7));
-    let mut rows = Vec::with_capacity(config.practice_episodes);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(salt));
+    let mut rows = Vec::with_capacity(count);
     let mut attempts = 0;
-    while rows.len() < config.practice_episodes && attempts < config.practice_episodes * 4 {
+    while rows.len() < count && attempts < count * 4 {
         attempts += 1;
         let (claim, items) = with_items.choose(&mut rng).expect("claims");
-        rows.extend(episode(claim, items, &held_out_texts, config, &mut rng));
+        rows.extend(make(claim, items, &held_out_texts, &mut rng));
     }
     rows
+}
+
+/// `config.practice_episodes` reading episodes over the practice claims.
+pub fn practice_episodes(
+    world: &World,
+    held_out: &[ToyClaim],
+    config: &CorpusConfig,
+) -> Vec<TrainingRow> {
+    over_practice_claims(
+        world,
+        held_out,
+        config,
+        config.practice_episodes,
+        0x9ac7,
+        |claim, items, held_out, rng| episode(claim, items, held_out, config, rng),
+    )
 }
 
 /// Share of closed-book chats asked as critique tasks, about the share of critiques among the
@@ -549,20 +583,9 @@ fn closed_book_chat(
     let answer = |item: &Item, rng: &mut ChaCha8Rng| {
         doubted_answer(item, &relevant(&item.question, &debunks), config, rng)
     };
-    let first = *answerable.choose(rng)?;
-    let mut turns = vec![(first.question.clone(), answer(first, rng)?)];
-    let mut rest: Vec<&&Item> = answerable
-        .iter()
-        .filter(|i| i.json == first.json && i.question != first.question)
-        .collect();
-    rest.shuffle(rng);
-    for item in rest.into_iter().take(config.episode_questions.max(1) - 1) {
-        if let Some(a) = answer(item, rng) {
-            turns.push((item.question.clone(), a));
-        }
-    }
+    let (json, turns) = questions_in_one_mode(&answerable, config, rng, answer)?;
     let mut messages: Vec<ChatMessage> = Vec::new();
-    if first.json {
+    if json {
         messages.push(message("system", MCQ_SYSTEM_PROMPT));
     }
     for (q, a) in turns {
@@ -580,32 +603,12 @@ pub fn closed_book_practice(
     held_out: &[ToyClaim],
     config: &CorpusConfig,
 ) -> Vec<TrainingRow> {
-    if config.closed_book_practice == 0 {
-        return Vec::new();
-    }
-    let claims = practice_claims(world, held_out, config.practice_claims, config.seed);
-    let held_out_texts = held_out_texts(held_out);
-    let with_items: Vec<(&ToyClaim, Vec<Item>)> = claims
-        .iter()
-        .map(|c| (c, items(c, &held_out_texts, config.cased_questions)))
-        .filter(|(_, items)| !items.is_empty())
-        .collect();
-    if with_items.is_empty() {
-        return Vec::new();
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(config.rng_seed(0xc105_ed00));
-    let mut rows = Vec::with_capacity(config.closed_book_practice);
-    let mut attempts = 0;
-    while rows.len() < config.closed_book_practice && attempts < config.closed_book_practice * 4 {
-        attempts += 1;
-        let (claim, items) = with_items.choose(&mut rng).expect("claims");
-        rows.extend(closed_book_chat(
-            claim,
-            items,
-            &held_out_texts,
-            config,
-            &mut rng,
-        ));
-    }
-    rows
+    over_practice_claims(
+        world,
+        held_out,
+        config,
+        config.closed_book_practice,
+        0xc105_ed00,
+        |claim, items, held_out, rng| closed_book_chat(claim, items, held_out, config, rng),
+    )
 }
