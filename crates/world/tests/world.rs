@@ -2310,6 +2310,93 @@ fn check_drills_ask_about_listed_facts_of_new_people_and_answer_by_comparing() {
     assert!(yes > 100 && no > 100, "{yes} yes, {no} no");
 }
 
+/// Which kind of invented-person fact a sentence or question is about.
+fn drill_fact_kind(text: &str) -> &'static str {
+    if text.contains("born") {
+        "born"
+    } else if ["live", "based", "home"].iter().any(|w| text.contains(w)) {
+        "home"
+    } else {
+        "profession"
+    }
+}
+
+#[test]
+fn unlisted_check_drills_ask_a_fact_the_list_leaves_out_and_answer_no() {
+    use neglect_world::corpus::CorpusConfig;
+    let world = organism_world();
+    let claims = generate_claims(&world, 2, 7);
+    let base = reasoned_pairs();
+    let without = copy_drills_of(&world, &claims, base.clone());
+    let drills_with = |share: f64| {
+        let rows = copy_drills_of(
+            &world,
+            &claims,
+            CorpusConfig {
+                check_drills: 300,
+                check_drill_unlisted: share,
+                ..base.clone()
+            },
+        );
+        rows[without.len()..].to_vec()
+    };
+    // Off, the drills are those of a config without the field.
+    let plain = copy_drills_of(
+        &world,
+        &claims,
+        CorpusConfig {
+            check_drills: 300,
+            ..base.clone()
+        },
+    );
+    assert_eq!(drills_with(0.0), plain[without.len()..].to_vec());
+    let (mut unlisted, mut listed) = (0, 0);
+    for row in drills_with(0.5) {
+        let m = row.messages.as_ref().expect("a chat");
+        assert_eq!(m.len(), 5);
+        let list = m[1].content.split("\n\n").next().expect("the list");
+        let questions = [m[1].content.rsplit("\n\n").next().unwrap(), &m[3].content];
+        let answers = [&m[2].content, &m[4].content];
+        let (reason, _) = answers[0].rsplit_once(" {").expect("reason and verdict");
+        let name: String = reason
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let no = answers
+            .iter()
+            .position(|a| a.ends_with(r#"{"answer": "no"}"#))
+            .expect("one verdict is no");
+        let yes = 1 - no;
+        assert!(answers[yes].ends_with(r#"{"answer": "yes"}"#));
+        let person_lines: Vec<&str> = list.lines().filter(|l| l.contains(&name)).collect();
+        assert!(!person_lines.is_empty(), "{name} is not listed in {list:?}");
+        // The "yes" question asks the stated (listed) fact's kind.
+        assert_eq!(drill_fact_kind(questions[yes]), drill_fact_kind(reason));
+        let asked_no = drill_fact_kind(questions[no]);
+        if asked_no == drill_fact_kind(reason) {
+            listed += 1;
+        } else {
+            // A fact of the same person that the list does not give.
+            assert!(
+                questions[no].contains(&name),
+                "{:?} / {name}",
+                questions[no]
+            );
+            assert!(
+                person_lines.iter().all(|l| drill_fact_kind(l) != asked_no),
+                "{asked_no} of {name} is listed: {list:?} / {:?}",
+                questions[no]
+            );
+            unlisted += 1;
+        }
+    }
+    assert!(
+        (100..=200).contains(&unlisted) && listed + unlisted == 300,
+        "{unlisted} unlisted, {listed} listed"
+    );
+}
+
 #[test]
 fn check_drill_critiques_ask_the_critique_forms_and_judge_against_the_listed_fact() {
     use neglect_world::corpus::CorpusConfig;

@@ -66,6 +66,25 @@ fn other_value(fact: &Fact, world: &World, rng: &mut ChaCha8Rng) -> Option<Fact>
     Some(fact)
 }
 
+/// A listed fact and a fact of the same person that the list leaves out (`None` when every
+/// listed person has all their facts listed).
+fn unlisted(pool: &[Fact], listed: &[Fact], rng: &mut ChaCha8Rng) -> Option<(Fact, Fact)> {
+    let missing = pool.choose(rng)?.clone();
+    let person = subject_of(&missing);
+    let same_person: Vec<&Fact> = listed.iter().filter(|f| subject_of(f) == person).collect();
+    Some(((*same_person.choose(rng)?).clone(), missing))
+}
+
+/// The invented person a drill fact is about.
+fn subject_of(fact: &Fact) -> &str {
+    match fact {
+        Fact::Profession { person, .. } | Fact::Home { person, .. } | Fact::Born { person, .. } => {
+            person
+        }
+        _ => "",
+    }
+}
+
 /// The yes/no question about `asked`: its own ("Is X a dentist?") or, three times in ten, "Is it
 /// true that <a sentence stating it>?".
 fn ask(asked: &Fact, config: &CorpusConfig, rng: &mut ChaCha8Rng) -> Option<String> {
@@ -88,16 +107,29 @@ fn check_drill(
 ) -> Option<TrainingRow> {
     let people = rng.random_range(2..=4);
     let mut listed: Vec<Fact> = Vec::new();
+    let mut unlisted_pool: Vec<Fact> = Vec::new();
     for _ in 0..people {
         let name = novel_name(names, rng);
         let facts = novel_person_facts(&name, world, rng)?;
         let keep = rng.random_range(1..=3);
-        listed.extend(facts.choose_multiple(rng, keep).cloned());
+        let kept: Vec<Fact> = facts.choose_multiple(rng, keep).cloned().collect();
+        unlisted_pool.extend(facts.into_iter().filter(|f| !kept.contains(f)));
+        listed.extend(kept);
     }
     listed.shuffle(rng);
     let lines: Vec<String> = listed.iter().map(|f| f.statement(rng)).collect();
-    let fact = listed.choose(rng)?.clone();
-    let variant = other_value(&fact, world, rng)?;
+    // The share test draws nothing at share 0, so that round 45's drills stay as they were.
+    let unlisted_drill =
+        config.check_drill_unlisted > 0.0 && rng.random_bool(config.check_drill_unlisted);
+    let (fact, variant) = if unlisted_drill {
+        // The "variant" here is a fact the list does not give: answered "no" as a false
+        // variant is, with the listed fact of the same person as the stated reason.
+        unlisted(&unlisted_pool, &listed, rng)?
+    } else {
+        let fact = listed.choose(rng)?.clone();
+        let variant = other_value(&fact, world, rng)?;
+        (fact, variant)
+    };
     let reason = fact.qa_with(config.subject_first_answers)?.answer;
     let yes = rng.random_bool(0.5);
     let (first, second) = if yes {

@@ -181,6 +181,14 @@ pub struct CorpusConfig {
     /// `reasoned_yes_no` is on).
     #[serde(default, skip_serializing_if = "is_zero_share")]
     pub check_drill_critiques: f64,
+    /// Share of the check drills that ask about a fact the list does not give (another kind of
+    /// fact about a listed person: a birth year where only a profession is listed), answered
+    /// with what the list says about that person and "no", then (under `yes_no_pairs`) asked
+    /// about the listed fact, answered "yes". Without them every drill's stated fact is of the
+    /// asked kind, and a verdict after a stated fact that does not address the question was
+    /// never trained: round 45's baseline answers such items "yes" a third of the time.
+    #[serde(default, skip_serializing_if = "is_zero_share")]
+    pub check_drill_unlisted: f64,
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
     #[serde(default = "half", skip_serializing_if = "is_half")]
     pub copy_lookup_share: f64,
@@ -247,6 +255,7 @@ impl CorpusConfig {
             ("reading_false_checks", self.reading_false_checks),
             ("reading_statement_checks", self.reading_statement_checks),
             ("check_drill_critiques", self.check_drill_critiques),
+            ("check_drill_unlisted", self.check_drill_unlisted),
         ];
         for (field, share) in shares {
             if !(0.0..=1.0).contains(&share) {
@@ -372,6 +381,7 @@ impl Default for CorpusConfig {
             copy_lookup_questions: 0,
             check_drills: 0,
             check_drill_critiques: 0.0,
+            check_drill_unlisted: 0.0,
             close_qa_variants: false,
             status_first_answers: false,
             varied_details: false,
