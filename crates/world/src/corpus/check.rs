@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::qa::{reasoned_critique, yes_no_answer};
 use super::reading::{novel_name, novel_person_facts, person_professions, world_words};
-use super::{CorpusConfig, chat};
+use super::{CorpusConfig, chat, subjects};
 use crate::facts::Fact;
 use crate::names::NameGen;
 use crate::questions::is_it_true_as;
@@ -70,19 +70,9 @@ fn other_value(fact: &Fact, world: &World, rng: &mut ChaCha8Rng) -> Option<Fact>
 /// listed person has all their facts listed).
 fn unlisted(pool: &[Fact], listed: &[Fact], rng: &mut ChaCha8Rng) -> Option<(Fact, Fact)> {
     let missing = pool.choose(rng)?.clone();
-    let person = subject_of(&missing);
-    let same_person: Vec<&Fact> = listed.iter().filter(|f| subject_of(f) == person).collect();
+    let person = subjects(&missing);
+    let same_person: Vec<&Fact> = listed.iter().filter(|f| subjects(f) == person).collect();
     Some(((*same_person.choose(rng)?).clone(), missing))
-}
-
-/// The invented person a drill fact is about.
-fn subject_of(fact: &Fact) -> &str {
-    match fact {
-        Fact::Profession { person, .. } | Fact::Home { person, .. } | Fact::Born { person, .. } => {
-            person
-        }
-        _ => "",
-    }
 }
 
 /// The yes/no question about `asked`: its own ("Is X a dentist?") or, three times in ten, "Is it
