@@ -86,7 +86,8 @@ fn ask(asked: &Fact, config: &CorpusConfig, rng: &mut ChaCha8Rng) -> Option<Stri
 }
 
 /// One drill: two to four invented people with one to three facts each, listed; a yes/no
-/// question about one listed fact or a false variant of it (or, a `check_drill_critiques` share
+/// question about one listed fact or a false variant of it, or (a `check_drill_unlisted` share)
+/// about a fact of a listed person that the list leaves out (or, a `check_drill_critiques` share
 /// of the time, a critique task over a sentence of it: "Fact-check this sentence: …"), and, under
 /// `yes_no_pairs`, the other of the two as a follow-up.
 fn check_drill(

@@ -186,7 +186,9 @@ pub struct CorpusConfig {
     /// with what the list says about that person and "no", then (under `yes_no_pairs`) asked
     /// about the listed fact, answered "yes". Without them every drill's stated fact is of the
     /// asked kind, and a verdict after a stated fact that does not address the question was
-    /// never trained: round 45's baseline answers such items "yes" a third of the time.
+    /// never trained: round 45's baseline answers such items "yes" a third of the time. Round 51
+    /// measured it (docs/organism-rounds.md, session 29): that "yes" rate rose instead, and the
+    /// comparison skill of the other drills was lost.
     #[serde(default, skip_serializing_if = "is_zero_share")]
     pub check_drill_unlisted: f64,
     /// Share of the copy drills that are lookups ("key: value" lists) rather than repeats.
